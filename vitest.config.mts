@@ -9,7 +9,5 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    reporters: ['default', 'json'],
-    outputFile: { json: 'test-output/vitest.json' },
   },
 });

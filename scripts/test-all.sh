@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The README's test command (`npm test`): lint, type-check, build, unit/integration
+# tests (Vitest), end-to-end tests (Vitest + playwright-core driving Debian Chromium
+# against the headless host). Ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-output
+passed=0; failed=0
+step() { # name, command...
+  local name=$1; shift
+  printf '\n== %s ==\n' "$name"
+  if "$@"; then passed=$((passed + 1)); echo "PASS $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
+}
+count_vitest() { # vitest json report → add its counts
+  local f=$1 p q
+  if [ -f "$f" ]; then
+    read -r p q < <(node scripts/count-vitest.cjs "$f")
+    passed=$((passed + p)); failed=$((failed + q))
+    echo "$f: $p passed, $q failed"
+  else
+    failed=$((failed + 1)); echo "$f: no report (the suite crashed)"
+  fi
+}
+
+step "eslint (import rules between src/* folders)" npx eslint src test
+step "tsc (main, preload, engine, shared, tests)" npx tsc --noEmit -p tsconfig.node.json
+step "vue-tsc (renderer)" npx vue-tsc --noEmit -p tsconfig.web.json
+step "electron-vite build" npx electron-vite build
+
+printf '\n== vitest: unit and integration ==\n'
+rm -f test-output/vitest.json
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-output/vitest.json
+count_vitest test-output/vitest.json
+
+printf '\n== vitest: end to end (Chromium + headless host) ==\n'
+rm -f test-output/e2e.json
+npx vitest run -c vitest.e2e.config.mts --reporter=default --reporter=json --outputFile.json=test-output/e2e.json
+count_vitest test-output/e2e.json
+
+echo
+echo "Screenshots and reports: test-output/"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
