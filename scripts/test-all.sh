@@ -22,6 +22,17 @@ count_vitest() { # vitest json report → add its counts
   fi
 }
 
+# The E2E tests need Debian's Chromium, the accuracy test Debian's Fashion-MNIST.
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+[ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
+if [ ${#need[@]} -gt 0 ]; then
+  printf '\n== installing Debian packages: %s ==\n' "${need[*]}"
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+    || echo "could not install ${need[*]}: the tests that need them will fail"
+fi
+
 step "eslint (import rules between src/* folders)" npx eslint src test
 step "tsc (main, preload, engine, shared, tests)" npx tsc --noEmit -p tsconfig.node.json
 step "vue-tsc (renderer)" npx vue-tsc --noEmit -p tsconfig.web.json
