@@ -1,0 +1,87 @@
+/**
+ * `Conv2DBackpropFilter` for the wasm backend, which tfjs-backend-wasm 4.22 lacks
+ * (convolution layers cannot train without it).
+ *
+ * dW = im2col(x)ᵀ · dy: the gradient of a convolution with respect to its filter is the
+ * correlation of the input with the output gradient (Goodfellow, Bengio & Courville,
+ * "Deep Learning", 2016, §9.5, eq. 9.11; im2col as in Chellapilla, Puri & Simard 2006,
+ * "High performance convolutional neural networks for document processing", §2.2).
+ *
+ * We build the transposed patch matrix colsᵀ [fh·fw·cin, n·oh·ow] in JS directly in the
+ * wasm heap, then reuse the wasm backend's own `BatchMatMul` kernel (XNNPACK / blocked
+ * C++) for the product with dy viewed as [n·oh·ow, cout]: the result, [fh·fw·cin, cout],
+ * is the filter gradient in HWIO order with no copy.
+ */
+import { backend_util, Conv2DBackpropFilter, getKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+
+/** The parts of tfjs-backend-wasm's BackendWasm we use (its class is not exported in a typed way we can rely on). */
+export interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/**
+ * Kernel function. Inputs: x [n, h, w, cin] (NHWC), dy [n, oh, ow, cout].
+ * Attrs: strides, pad ('same' | 'valid' | number | explicit), dimRoundingMode, filterShape [fh, fw, cin, cout].
+ * Output: dW [fh, fw, cin, cout], float32.
+ * @throws Error for NCHW data or non-float32 inputs (never produced by our models).
+ */
+export function conv2DBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: unknown; attrs: Record<string, unknown> }): TensorInfo {
+  const { inputs, attrs } = args;
+  const backend = args.backend as WasmBackendLike;
+  const { x, dy } = inputs;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as any;
+  if (backend_util.convertConv2DDataFormat(dataFormat ?? 'NHWC') !== 'channelsLast') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported');
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error('Conv2DBackpropFilter (wasm): float32 inputs only');
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const m = n * oh * ow;
+  const k = fh * fw * cin;
+
+  const cols = backend.makeOutput([1, k, m], 'float32');
+  // Views after the allocation: malloc may grow (and detach) the heap.
+  const xv = backend.typedArrayFromHeap(x);
+  const cv = backend.typedArrayFromHeap(cols);
+  const rowStride = w * cin;
+  const imgStride = h * rowStride;
+  // Row r = (i·fw + j)·cin + c of colsᵀ holds x[b, oy·sh − top + i, ox·sw − left + j, c] for every (b, oy, ox).
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      for (let c = 0; c < cin; c++) {
+        let o = ((i * fw + j) * cin + c) * m;
+        for (let b = 0; b < n; b++) {
+          const xb = b * imgStride + c;
+          for (let oy = 0; oy < oh; oy++) {
+            const iy = oy * sh - top + i;
+            if (iy < 0 || iy >= h) {
+              cv.fill(0, o, o + ow);
+              o += ow;
+              continue;
+            }
+            const xr = xb + iy * rowStride;
+            for (let ox = 0; ox < ow; ox++) {
+              const ix = ox * sw - left + j;
+              cv[o++] = ix >= 0 && ix < w ? xv[xr + ix * cin] : 0;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  const matMul = getKernel('BatchMatMul', 'wasm');
+  if (!matMul) throw new Error('Conv2DBackpropFilter (wasm): the wasm BatchMatMul kernel is not registered');
+  const dy3: TensorInfo = { dataId: dy.dataId, shape: [1, m, cout], dtype: 'float32' };
+  const out = matMul.kernelFunc({ inputs: { a: cols, b: dy3 }, backend: args.backend as any, attrs: { transposeA: false, transposeB: false } }) as TensorInfo;
+  backend.disposeData(cols.dataId);
+  return { dataId: out.dataId, shape: [fh, fw, cin, cout], dtype: 'float32' };
+}
+
+export const conv2DBackpropFilterWasmConfig: KernelConfig = {
+  kernelName: Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropFilterWasm as unknown as KernelFunc,
+};

@@ -1,0 +1,138 @@
+/**
+ * ModelSpec → tf.LayersModel, the loss from logits and the weight penalty.
+ *
+ * The model takes float32 images in [0, 1], NHWC [batch, height, width, channels]
+ * (uint8 pixels / 255, see `toUnitFloat`) and outputs logits [batch, numClasses]; softmax
+ * lives in the loss.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { LayerSpec, ModelSpec } from '../shared/spec';
+import { describeModel } from '../shared/spec';
+import { deriveSeed } from './random';
+
+/** Factor from uint8 pixels to the model's [0, 1] input. */
+export const INPUT_SCALE = 1 / 255;
+
+function buildLayer(layer: LayerSpec, i: number, seed: number): tfl.layers.Layer {
+  const name = `${layer.type}_${i}`;
+  // Glorot (Xavier) uniform for every kernel: Glorot & Bengio 2010, "Understanding the
+  // difficulty of training deep feedforward neural networks", §4.2, eq. 16 (Keras' default).
+  const kernelInitializer = tfl.initializers.glorotUniform({ seed: deriveSeed(seed, 'kernel', i) });
+  switch (layer.type) {
+    case 'conv2d':
+      return tfl.layers.conv2d({
+        name,
+        filters: layer.filters,
+        kernelSize: layer.kernelSize,
+        strides: layer.strides,
+        padding: layer.padding,
+        activation: layer.activation,
+        useBias: layer.useBias,
+        kernelInitializer,
+        biasInitializer: 'zeros',
+      });
+    case 'maxPooling2d':
+      return tfl.layers.maxPooling2d({ name, poolSize: layer.poolSize, strides: layer.strides ?? layer.poolSize, padding: layer.padding });
+    case 'averagePooling2d':
+      return tfl.layers.averagePooling2d({ name, poolSize: layer.poolSize, strides: layer.strides ?? layer.poolSize, padding: layer.padding });
+    case 'dense':
+      return tfl.layers.dense({ name, units: layer.units, activation: layer.activation, useBias: layer.useBias, kernelInitializer, biasInitializer: 'zeros' });
+    case 'flatten':
+      return tfl.layers.flatten({ name });
+    case 'dropout':
+      // The seed is replaced before every training step (setDropoutSeeds): a fixed seed
+      // would draw the same mask at every step.
+      return tfl.layers.dropout({ name, rate: layer.rate, seed: deriveSeed(seed, 'dropout', i) });
+    case 'batchNormalization':
+      return tfl.layers.batchNormalization({ name, momentum: layer.momentum, epsilon: layer.epsilon });
+    case 'activation':
+      return tfl.layers.activation({ name, activation: layer.activation });
+  }
+}
+
+/**
+ * Build the network of a ModelSpec, weights initialised from `seed` (same seed → same weights).
+ * Input [batch, h, w, c] float32 in [0, 1]; output logits [batch, numClasses].
+ * A dense layer directly after an image input gets an implicit flatten (as describeModel counts it).
+ * @throws Error (from describeModel) when the layer list does not fit the input or does not end in numClasses logits.
+ */
+export function buildModel(spec: ModelSpec, seed: number): tfl.LayersModel {
+  describeModel(spec);
+  const model = tfl.sequential({ name: 'layerwise' });
+  model.add(tfl.layers.inputLayer({ name: 'input', inputShape: spec.inputShape }));
+  let rank = 3;
+  spec.layers.forEach((layer, i) => {
+    if (layer.type === 'dense' && rank > 1) model.add(tfl.layers.flatten({ name: `flatten_auto_${i}` }));
+    model.add(buildLayer(layer, i, seed));
+    if (layer.type === 'flatten' || layer.type === 'dense') rank = 1;
+  });
+  return model;
+}
+
+/** Kernels of conv2d and dense layers: the weights the L1/L2 penalty covers (not biases, not batch-norm). */
+export function penalisedKernels(model: tfl.LayersModel): tf.Variable[] {
+  const out: tf.Variable[] = [];
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    if (cls !== 'Conv2D' && cls !== 'Dense') continue;
+    for (const w of layer.trainableWeights) if (/kernel/.test(w.originalName)) out.push(w.read() as tf.Variable);
+  }
+  return out;
+}
+
+/** The model's trainable variables, in layer order. */
+export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/**
+ * Give every dropout layer a fresh seed for the next step, derived from (seed, step), so
+ * masks differ between steps yet a run is reproducible.
+ */
+export function setDropoutSeeds(model: tfl.LayersModel, seed: number, step: number): void {
+  model.layers.forEach((layer, i) => {
+    if (layer.getClassName() === 'Dropout') (layer as unknown as { seed: number }).seed = deriveSeed(seed, 'dropout-step', i, step);
+  });
+}
+
+/**
+ * Mean softmax cross-entropy computed from logits, −(1/B)·Σ_b log softmax(z_b)[y_b]
+ * (Bishop 2006, "Pattern Recognition and Machine Learning", §4.3.4, eq. 4.108), through
+ * log-softmax so no probability is clipped.
+ * @param logits [batch, numClasses]
+ * @param labels [batch] int32 class indices
+ * @returns scalar loss (nats)
+ */
+export function crossEntropyFromLogits(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const onehot = tf.oneHot(labels, logits.shape[1]);
+    return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+  });
+}
+
+/**
+ * Weight penalty l1·Σ|w| + l2·Σw² over `kernels` (Goodfellow et al. 2016, "Deep Learning",
+ * §7.1.1 eq. 7.2 and §7.1.2 eq. 7.18). Returns null when both coefficients are 0.
+ */
+export function weightPenalty(kernels: tf.Variable[], l1: number, l2: number): tf.Scalar | null {
+  if ((l1 === 0 && l2 === 0) || kernels.length === 0) return null;
+  return tf.tidy(() => {
+    let total = tf.scalar(0);
+    for (const w of kernels) {
+      if (l1 > 0) total = tf.add(total, tf.mul(l1, tf.sum(tf.abs(w))));
+      if (l2 > 0) total = tf.add(total, tf.mul(l2, tf.sum(tf.square(w))));
+    }
+    return total as tf.Scalar;
+  });
+}
+
+/**
+ * Convert uint8 pixels to the model's input: a float32 copy scaled by 1/255.
+ * @param pixels uint8 NHWC values
+ */
+export function toUnitFloat(pixels: Uint8Array): Float32Array {
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] * INPUT_SCALE;
+  return out;
+}

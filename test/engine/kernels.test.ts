@@ -1,0 +1,93 @@
+/**
+ * Our registered wasm kernels against tfjs' `cpu` backend (the reference), on random
+ * shapes, strides 1 and 2, paddings 'same' and 'valid'. Error measure: max |wasm − cpu| /
+ * max |cpu| ≤ 1e-4.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { initBackend } from '../../src/engine/backend';
+import { ENGINE_KERNELS } from '../../src/engine/kernels';
+import { Rng } from '../../src/engine/random';
+
+function randArray(rng: Rng, n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal();
+  return a;
+}
+
+/** Run `f` on a backend with fresh tensors built from plain arrays; returns the output values. */
+async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(f);
+  const v = (await out.data()) as Float32Array;
+  out.dispose();
+  return v;
+}
+
+function relErr(a: Float32Array, ref: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - ref[i]));
+    scale = Math.max(scale, Math.abs(ref[i]));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+
+describe('registered kernels', () => {
+  it('lists Conv2DBackpropFilter for wasm', () => {
+    expect(ENGINE_KERNELS.map((k) => `${k.kernelName}/${k.backendName}`)).toContain('Conv2DBackpropFilter/wasm');
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+  });
+
+  const rng = new Rng(1234);
+  const cases: { n: number; h: number; w: number; cin: number; cout: number; k: number; s: number; pad: 'same' | 'valid' }[] = [];
+  for (const s of [1, 2]) {
+    for (const pad of ['same', 'valid'] as const) {
+      for (let rep = 0; rep < 3; rep++) {
+        const k = 1 + rng.int(5);
+        cases.push({ n: 1 + rng.int(4), h: k + rng.int(12), w: k + rng.int(12), cin: 1 + rng.int(5), cout: 1 + rng.int(7), k, s, pad });
+      }
+    }
+  }
+  // LeNet-5's own shapes, at a training batch size.
+  cases.push({ n: 64, h: 28, w: 28, cin: 1, cout: 6, k: 5, s: 1, pad: 'same' }, { n: 64, h: 14, w: 14, cin: 6, cout: 16, k: 5, s: 1, pad: 'valid' });
+
+  it.each(cases)('Conv2DBackpropFilter matches cpu: %o', async (c) => {
+    const x = randArray(rng, c.n * c.h * c.w * c.cin);
+    const oh = c.pad === 'same' ? Math.ceil(c.h / c.s) : Math.floor((c.h - c.k) / c.s) + 1;
+    const ow = c.pad === 'same' ? Math.ceil(c.w / c.s) : Math.floor((c.w - c.k) / c.s) + 1;
+    const dy = randArray(rng, c.n * oh * ow * c.cout);
+    const filterShape = [c.k, c.k, c.cin, c.cout] as [number, number, number, number];
+    const run = (): tf.Tensor =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(x, [c.n, c.h, c.w, c.cin]), dy: tf.tensor4d(dy, [c.n, oh, ow, c.cout]) }, {
+        strides: [c.s, c.s],
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        filterShape,
+      } as any) as tf.Tensor;
+    const ref = await on('cpu', run);
+    const got = await on('wasm', run);
+    expect(got.length).toBe(ref.length);
+    expect(relErr(got, ref)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('the filter gradient of conv2d (through autograd) matches cpu, and no tensors leak', async () => {
+    const x = randArray(rng, 3 * 9 * 11 * 2);
+    const f = randArray(rng, 3 * 3 * 2 * 4);
+    const grad = (): tf.Tensor =>
+      tf.grad((w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(tf.tensor4d(x, [3, 9, 11, 2]), w as tf.Tensor4D, 2, 'same'))))(tf.tensor4d(f, [3, 3, 2, 4]));
+    const ref = await on('cpu', grad);
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const got = await on('wasm', grad);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(relErr(got, ref)).toBeLessThanOrEqual(1e-4);
+  });
+});
