@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatasetService } from '../../src/main/services/datasets';
+import { sharedData, tempDataDir, tempDir, type TempDataDir } from '../helpers';
+
+const hymen = sharedData('hymenoptera');
+const bad = sharedData('bad-inputs');
+
+describe.skipIf(!hymen)('folder import: hymenoptera (split folders of class folders)', () => {
+  let dir: TempDataDir;
+  let svc: DatasetService;
+  beforeAll(() => {
+    dir = tempDataDir();
+    svc = new DatasetService({ db: dir.openDb(), paths: dir.paths });
+  });
+  afterAll(async () => {
+    svc.dispose();
+    await svc.idle();
+    dir.cleanup();
+  });
+
+  it('imports 398 images in 2 classes, keeps train 245 / val 153, re-import adds nothing', async () => {
+    const events: string[] = [];
+    svc.onEvent((e) => events.push(e.event));
+    const t0 = performance.now();
+    const { jobId } = await svc.startImport({ path: hymen! });
+    const job = await svc.waitForImport(jobId);
+    console.log(`hymenoptera import: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    expect(job.status).toBe('done');
+    expect(job.skipped).toEqual([]);
+    expect(job.imported + job.duplicates).toBe(398);
+    const d = svc.get(job.datasetId!);
+    expect(d.name).toBe('hymenoptera');
+    expect(d.itemCount).toBe(job.imported);
+    expect(d.classes.map((c) => [c.index, c.name])).toEqual([[0, 'ants'], [1, 'bees']]);
+    expect(d.split.mode).toBe('given');
+    // the GIF placeholder is imported
+    const all = svc.items({ datasetId: d.id, offset: 0, limit: 5000 });
+    expect(all.items.some((i) => i.name === 'imageNotFound.gif')).toBe(true);
+    const train = d.classes.reduce((s, c) => s + c.counts.train, 0);
+    const val = d.classes.reduce((s, c) => s + c.counts.val, 0);
+    expect(train + val).toBe(job.imported);
+    // given splits: all counted items come from 245 train files and 153 val files (minus any duplicate content)
+    expect(d.counts.test).toBe(0);
+    expect(job.imported).toBeGreaterThanOrEqual(396);
+    expect(train).toBeGreaterThanOrEqual(245 - job.duplicates);
+    expect(val).toBeGreaterThanOrEqual(153 - job.duplicates);
+    expect(events).toContain('import.progress');
+    expect(events).toContain('import.finished');
+    const tr = svc.items({ datasetId: d.id, offset: 0, limit: 10, split: 'train', classId: d.classes[1].id });
+    expect(tr.total).toBe(d.classes[1].counts.train);
+    expect(tr.items).toHaveLength(10);
+    // thumbnails and full images resolve; bad hashes do not
+    const it0 = all.items[0];
+    const thumb = svc.imageFile(it0.hash, 'thumb')!;
+    const tm = await sharp(thumb).metadata();
+    expect(Math.max(tm.width!, tm.height!)).toBeLessThanOrEqual(128);
+    expect(svc.imageFile(it0.hash, 'full')).toMatch(/blobs/);
+    expect(svc.imageFile('../etc/passwd', 'full')).toBeNull();
+    expect(svc.imageFile('a'.repeat(64), 'full')).toBeNull();
+
+    // re-import of the same path: same dataset, no new items
+    const again = await svc.waitForImport((await svc.startImport({ path: hymen! })).jobId);
+    expect(again.datasetId).toBe(d.id);
+    expect(again.imported).toBe(0);
+    expect(again.duplicates).toBe(398);
+    expect(svc.get(d.id).itemCount).toBe(job.imported);
+    expect(svc.list()).toHaveLength(1);
+  });
+});
+
+describe.skipIf(!bad)('folder import: bad inputs', () => {
+  let dir: TempDataDir;
+  let svc: DatasetService;
+  let input: { path: string; cleanup(): void };
+  beforeAll(() => {
+    dir = tempDataDir();
+    svc = new DatasetService({ db: dir.openDb(), paths: dir.paths });
+    input = tempDir();
+    mkdirSync(join(input.path, 'mixed'));
+    for (const f of readdirSync(bad!)) if (!f.startsWith('LICENSE')) copyFileSync(join(bad!, f), join(input.path, 'mixed', f));
+  });
+  afterAll(async () => {
+    svc.dispose();
+    await svc.idle();
+    dir.cleanup();
+    input.cleanup();
+  });
+
+  it('skips exactly the unusable files with reasons and normalizes the rest', async () => {
+    const job = await svc.waitForImport((await svc.startImport({ path: input.path, name: 'bad' })).jobId);
+    expect(job.status).toBe('done');
+    const reasons = Object.fromEntries(job.skipped.map((s) => [s.path.split('/').pop(), s.reason]));
+    expect(Object.keys(reasons).sort()).toEqual(['check.svg', 'corrupt-header.jpg', 'truncated.png', 'zero-bytes.jpg']);
+    expect(reasons['check.svg']).toMatch(/not an image: SVG/);
+    expect(reasons['corrupt-header.jpg']).toMatch(/corrupt JPEG header/);
+    expect(reasons['truncated.png']).toMatch(/truncated PNG/);
+    expect(reasons['zero-bytes.jpg']).toBe('empty file (0 bytes)');
+    expect(job.imported + job.duplicates).toBe(10);
+
+    const { items } = svc.items({ datasetId: job.datasetId!, offset: 0, limit: 100 });
+    const byName = new Map(items.map((i) => [i.name, i]));
+    const meta = async (name: string) => sharp(svc.imageFile(byName.get(name)!.hash, 'full')!).metadata();
+    // EXIF orientation 6: stored upright, width/height swapped against the raw file
+    const raw6 = await sharp(join(bad!, 'Landscape_6.jpg')).metadata();
+    const m6 = await meta('Landscape_6.jpg');
+    expect([m6.width, m6.height]).toEqual([raw6.height, raw6.width]);
+    expect(m6.orientation ?? 1).toBe(1);
+    // CMYK → 8-bit sRGB, 16-bit → 8-bit, grey + alpha → 1 channel, RGBA → 3 channels
+    for (const [name, channels] of [
+      ['Channel_digital_image_CMYK_color_no_profile.jpg', 3],
+      ['Flag_of_the_Netherlands-16bit.png', 3],
+      ['16-bit-grey-alpha.png', 1],
+      ['grey-8bit-alpha.png', 1],
+      ['bggn4a16.png', 1],
+      ['with-alpha.png', 3],
+      ['animated-loop-3.gif', 3],
+      ['8bit_depth.tiff', 1],
+    ] as const) {
+      const m = await meta(name);
+      expect({ name, depth: m.depth, channels: m.channels, alpha: m.hasAlpha, pages: m.pages ?? 1 }).toEqual({ name, depth: 'uchar', channels, alpha: false, pages: 1 });
+      expect(byName.get(name)!.width).toBe(m.width);
+    }
+  });
+});
