@@ -1,0 +1,110 @@
+/**
+ * Run the headless host: open the data directory, serve the UI and the API, print the
+ * URL, and stop cleanly (cancel runs, close the database) on SIGINT / SIGTERM.
+ * Used by `out/main/host.js` and by `layerwise serve`.
+ */
+import { join } from 'node:path';
+import type { DatasetSummary } from '../../shared/api';
+import { resolveDataDir } from '../paths';
+import { createApp, type App } from '../services/app';
+import { startHostServer, type HostServer } from './server';
+import { presetRunSpec, waitForImport } from './workflows';
+
+export interface ServeOptions {
+  /** Data directory (default: LAYERWISE_HOME or ~/.layerwise). */
+  dataDir?: string;
+  /** Listen address (default 127.0.0.1; others require the printed token). */
+  host?: string;
+  /** Port (default 7700; 0 = any free port). */
+  port?: number;
+  /** Built renderer folder (default: out/renderer next to this bundle). */
+  rendererDir?: string;
+  /** On first start (no datasets), import the bundled sample and train a LeNet-5 on it. */
+  demo?: boolean;
+  /** Where lines for the user go (default console.log). */
+  log?: (line: string) => void;
+}
+
+export interface RunningHost {
+  app: App;
+  server: HostServer;
+  /** Cancel runs (engines get up to `timeoutMs` ms), close the server and the database. Safe to call twice. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * Start the host. Resolves once it listens.
+ * @throws Error when the database cannot be opened or the port is taken.
+ */
+export async function startHost(opts: ServeOptions = {}): Promise<RunningHost> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const app = createApp({ dataDir: resolveDataDir(opts.dataDir), host: 'headless' });
+  let server: HostServer;
+  try {
+    server = await startHostServer({
+      handle: app.handle,
+      onEvent: app.onEvent,
+      imageFile: app.imageFile,
+      rendererDir: opts.rendererDir ?? join(__dirname, '..', 'renderer'),
+      host: opts.host,
+      port: opts.port,
+    });
+  } catch (err) {
+    app.dispose();
+    throw err;
+  }
+  log(`Layerwise is running at ${server.url}`);
+  log(`data: ${app.paths.root}`);
+  if (server.token) log('(listening beyond this machine: the URL carries an access token; keep it private)');
+  let stopping: Promise<void> | null = null;
+  const stop = (timeoutMs?: number): Promise<void> =>
+    (stopping ??= (async () => {
+      await server.close();
+      await app.shutdown(timeoutMs);
+    })());
+  if (opts.demo) void runDemo(app, log);
+  return { app, server, stop };
+}
+
+/** First start: import the sample dataset and train a LeNet-5 on it (2 epochs). Errors are logged, never thrown. */
+async function runDemo(app: App, log: (line: string) => void): Promise<void> {
+  try {
+    const list = (await app.handle('datasets.list', {})) as DatasetSummary[];
+    const info = (await app.handle('system.info', {})) as { sampleDatasetPath: string | null };
+    if (list.length > 0 || !info.sampleDatasetPath) return;
+    log('demo: importing the sample dataset (Fashion-MNIST test split)…');
+    const { jobId } = (await app.handle('datasets.import', { path: info.sampleDatasetPath, name: 'Fashion-MNIST (sample)' })) as { jobId: number };
+    const job = await waitForImport(app, jobId);
+    if (job.status !== 'done' || job.datasetId === null) return log(`demo: the import ${job.status}${job.error ? `: ${job.error}` : ''}`);
+    const ds = (await app.handle('datasets.get', { datasetId: job.datasetId })) as DatasetSummary;
+    const spec = presetRunSpec(ds, { preset: 'lenet5', epochs: 2, batchSize: 64, optimizer: 'adam', learningRate: 0.001 });
+    const { runId } = (await app.handle('runs.start', { spec, name: 'LeNet-5 demo' })) as { runId: number };
+    log(`demo: training LeNet-5 on ${ds.name} (run ${runId}); watch it in the browser`);
+  } catch (err) {
+    log(`demo: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Run the host until SIGINT / SIGTERM, then stop cleanly and exit. A second signal exits at once.
+ */
+export async function serveUntilSignalled(opts: ServeOptions = {}): Promise<void> {
+  const host = await startHost(opts);
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (signalled) {
+      process.exit(130);
+    }
+    signalled = true;
+    (opts.log ?? console.log)(`${sig}: stopping (cancelling runs)…`);
+    host.stop().then(
+      () => process.exit(0),
+      (err) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

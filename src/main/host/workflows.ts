@@ -1,0 +1,97 @@
+/**
+ * Multi-step tasks shared by the CLI and the headless host's demo mode: wait for an
+ * import, find a dataset by id or name, and build a preset run spec from plain options.
+ */
+import type { DatasetDetail, DatasetSummary, EventPayload, ImportJob } from '../../shared/api';
+import { buildPreset, type RunSpecInput } from '../../shared/spec';
+import { ApiError } from '../services/api-router';
+import type { App } from '../services/app';
+
+/**
+ * Resolve when import job `jobId` has finished (done, failed or cancelled), reporting each
+ * `import.progress` event to `onProgress`.
+ */
+export function waitForImport(app: Pick<App, 'onEvent' | 'handle'>, jobId: number, onProgress?: (p: EventPayload<'import.progress'>) => void): Promise<ImportJob> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (job: ImportJob): void => {
+      if (settled) return;
+      settled = true;
+      sub.dispose();
+      resolve(job);
+    };
+    const sub = app.onEvent((e) => {
+      if (e.event === 'import.progress' && e.payload.jobId === jobId) onProgress?.(e.payload);
+      if (e.event === 'import.finished' && e.payload.id === jobId) settle(e.payload);
+    });
+    // The job may have finished before we subscribed.
+    (app.handle('imports.get', { jobId }) as Promise<ImportJob>).then(
+      (job) => {
+        if (job.status !== 'running') settle(job);
+      },
+      (err) => {
+        if (!settled) {
+          settled = true;
+          sub.dispose();
+          reject(err);
+        }
+      },
+    );
+  });
+}
+
+/**
+ * The dataset named by `ref`: an id ("3") or a name (exact, then case-insensitive).
+ * @throws ApiError not_found when none matches; conflict when a name matches several.
+ */
+export async function findDataset(app: Pick<App, 'handle'>, ref: string): Promise<DatasetDetail> {
+  const list = (await app.handle('datasets.list', {})) as DatasetSummary[];
+  let match = /^\d+$/.test(ref) ? list.filter((d) => d.id === Number(ref)) : [];
+  if (match.length === 0) match = list.filter((d) => d.name === ref);
+  if (match.length === 0) match = list.filter((d) => d.name.toLowerCase() === ref.toLowerCase());
+  if (match.length === 0) throw new ApiError('not_found', `dataset "${ref}" not found (see \`layerwise runs\` or import one with \`layerwise import\`)`, 'dataset');
+  if (match.length > 1) throw new ApiError('conflict', `several datasets are named "${ref}": use the id (${match.map((d) => d.id).join(', ')})`, 'dataset');
+  return (await app.handle('datasets.get', { datasetId: match[0].id })) as DatasetDetail;
+}
+
+export interface PresetRunOptions {
+  preset: 'linear' | 'mlp' | 'lenet5';
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  optimizer?: 'sgd' | 'momentum' | 'rmsprop' | 'adam';
+  /** [height, width, channels]; default: the dataset's typical image shape, capped at 64 px per side. */
+  inputShape?: [number, number, 1 | 3];
+  seed?: number;
+  maxTrainSamples?: number;
+  dropout?: number;
+  batchNormalization?: boolean;
+  backend?: 'auto' | 'gpu' | 'cpu';
+}
+
+/** The input shape used when none is given: the dataset's typical shape, each side at most 64 px (at least 4). */
+export function defaultInputShape(ds: Pick<DatasetSummary, 'typicalShape'>): [number, number, 1 | 3] {
+  const [h, w, c] = ds.typicalShape ?? [32, 32, 3];
+  const clamp = (n: number): number => Math.max(4, Math.min(64, Math.round(n)));
+  return [clamp(h), clamp(w), c === 1 ? 1 : 3];
+}
+
+/** A run spec (not yet validated: runs.start does that) for a preset on a dataset. */
+export function presetRunSpec(ds: Pick<DatasetSummary, 'id' | 'classCount' | 'typicalShape'>, o: PresetRunOptions): RunSpecInput {
+  const inputShape = o.inputShape ?? defaultInputShape(ds);
+  const model = buildPreset(o.preset, { inputShape, numClasses: ds.classCount, dropoutRate: o.dropout ?? 0, batchNormalization: o.batchNormalization ?? false });
+  const lr = o.learningRate ?? (o.optimizer === 'sgd' || o.optimizer === 'momentum' ? 0.01 : 0.001);
+  const type = o.optimizer ?? 'adam';
+  return {
+    datasetId: ds.id,
+    model,
+    training: {
+      optimizer: { type, learningRate: lr } as RunSpecInput['training']['optimizer'],
+      batchSize: o.batchSize ?? 32,
+      epochs: o.epochs ?? 5,
+      maxTrainSamples: o.maxTrainSamples ?? 0,
+    },
+    seed: o.seed ?? 42,
+    backend: o.backend ?? 'auto',
+  };
+}

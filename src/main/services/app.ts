@@ -1,0 +1,123 @@
+/**
+ * The composition root: the one place where the services are created and wired.
+ * The Electron shell, the headless host and the CLI each call createApp and talk to the
+ * same database through it.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { version } from '../../../package.json';
+import type { Result } from '../../shared/api';
+import type { BlobStore } from '../blobs';
+import { openDatabase, type Db } from '../db/db';
+import { defaultEngineEntry, NodeEngineLauncher, type EngineLauncher } from '../engine-launcher';
+import { Emitter, type ApiEvent, type Disposable } from '../events';
+import { dataPaths, type DataPaths } from '../paths';
+import { createApiHandler, type ApiHandler, type ApiHandlerOptions } from './api-router';
+import { DatasetService } from './datasets';
+import { RunService } from './runs';
+
+export interface AppOptions {
+  /** The data directory (created if missing). */
+  dataDir: string;
+  /** How engines are started. Default: child_process.fork of out/main/engine.js (or the TypeScript sources, with tsx). */
+  launcher?: EngineLauncher;
+  /** Which shell hosts the app, reported by `system.info`. Default 'headless'. */
+  host?: 'electron' | 'headless';
+  /** Folder of the bundled sample dataset; default: resources/sample/fashion-mnist-test found above this file. */
+  sampleDatasetPath?: string | null;
+  /** Runs trained at once (default 1). */
+  concurrency?: number;
+  /** Milliseconds a cancelled engine gets before it is killed (default 10 000). */
+  cancelTimeoutMs?: number;
+  /** Options of the API handler (e.g. validateResults in tests). */
+  api?: ApiHandlerOptions;
+}
+
+export interface App extends Disposable {
+  readonly db: Db;
+  readonly paths: DataPaths;
+  readonly blobs: BlobStore;
+  readonly datasets: DatasetService;
+  readonly runs: RunService;
+  /** The API: one request → its result; rejects with ApiError. */
+  readonly handle: ApiHandler;
+  /** Every API event of every service. */
+  readonly onEvent: (listener: (e: ApiEvent) => void) => Disposable;
+  /** The file to serve for an image, or null (bad hash, nothing stored). */
+  imageFile(hash: string, kind: 'thumb' | 'full'): string | null;
+  /** Cancel imports and runs and wait (up to `timeoutMs` milliseconds) for the engines to exit; then call dispose(). */
+  shutdown(timeoutMs?: number): Promise<void>;
+}
+
+function findUp(from: string, rel: string): string | null {
+  let dir = resolve(from);
+  for (;;) {
+    const p = join(dir, rel);
+    if (existsSync(p)) return p;
+    const up = dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
+/**
+ * Open the database in `dataDir` (migrating it), create the services and the API handler.
+ * @throws Error when the database cannot be opened or its schema is newer than this build.
+ */
+export function createApp(options: AppOptions): App {
+  const paths = dataPaths(options.dataDir);
+  const db = openDatabase(paths.db);
+  const disposables: Disposable[] = [];
+  try {
+    const datasets = new DatasetService({ db, paths });
+    const blobs = datasets.blobs;
+    disposables.push(datasets);
+    const launcher = options.launcher ?? new NodeEngineLauncher(defaultEngineEntry());
+    const runs = new RunService({ db, paths, datasets, launcher, concurrency: options.concurrency, cancelTimeoutMs: options.cancelTimeoutMs });
+    disposables.push(runs);
+
+    const events = new Emitter<ApiEvent>();
+    disposables.push(datasets.onEvent((e: ApiEvent) => events.fire(e)), runs.onEvent((e) => events.fire(e)), events);
+
+    const sampleDatasetPath = options.sampleDatasetPath !== undefined ? options.sampleDatasetPath : findUp(__dirname, 'resources/sample/fashion-mnist-test');
+    const systemInfo = (): Result<'system.info'> => ({ version, dataDir: paths.root, host: options.host ?? 'headless', sampleDatasetPath });
+    const handle = createApiHandler({ systemInfo, datasets, runs }, options.api);
+
+    let disposed = false;
+    const dispose = (): void => {
+      if (disposed) return;
+      disposed = true;
+      for (const d of disposables.reverse()) {
+        try {
+          d.dispose();
+        } catch (err) {
+          console.error('[layerwise] dispose failed:', err);
+        }
+      }
+      db.close();
+    };
+
+    return {
+      db,
+      paths,
+      blobs,
+      datasets,
+      runs,
+      handle,
+      onEvent: events.event,
+      imageFile: (hash, kind) => blobs.imageFile(hash, kind),
+      async shutdown(timeoutMs?: number) {
+        if (disposed) return;
+        await runs.shutdown(timeoutMs);
+        datasets.dispose(); // cancels imports
+        await datasets.idle();
+        dispose();
+      },
+      dispose,
+    };
+  } catch (err) {
+    for (const d of disposables.reverse()) d.dispose();
+    db.close();
+    throw err;
+  }
+}
