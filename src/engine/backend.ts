@@ -45,8 +45,18 @@ async function initWasm(): Promise<BackendInfo> {
     wasmPathsSet = true;
   }
   registerEngineKernels();
-  if (!(await tf.setBackend('wasm'))) throw new Error('backend: the wasm backend failed to initialise');
-  await tf.ready();
+  // The Emscripten glue of tfjs-backend-wasm adds process-wide uncaughtException /
+  // unhandledRejection handlers that rethrow (crashing the process and printing the whole
+  // minified module); the engine handles its own errors, so remove the ones it added.
+  const before = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
+  try {
+    if (!(await tf.setBackend('wasm'))) throw new Error('backend: the wasm backend failed to initialise');
+    await tf.ready();
+  } finally {
+    for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
+      for (const l of process.listeners(ev)) if (!(before[ev] as unknown[]).includes(l)) process.removeListener(ev, l as (...a: unknown[]) => void);
+    }
+  }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   return { backend: 'wasm', detail: `wasm (XNNPACK, ${simd ? 'SIMD' : 'no SIMD'}, 1 thread)` };
 }

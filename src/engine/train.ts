@@ -1,0 +1,265 @@
+/**
+ * The training core: one job in, a stream of EngineToMain messages out. No transport
+ * here (see entry.ts), so tests call it in-process.
+ */
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { EngineToMain, TrainJob } from '../shared/engine-protocol';
+import { learningRateAt, type OptimizerSpec, type RunSpec } from '../shared/spec';
+import { augmentBatch, isIdentity } from './augment';
+import { saveCheckpoint } from './checkpoint';
+import { buildModel, crossEntropyFromLogits, INPUT_SCALE, penalisedKernels, setDropoutSeeds, trainableVariables, weightPenalty } from './model';
+import { readPack, type LoadedPack } from './pack-reader';
+import { deriveSeed, Rng } from './random';
+
+/** Minimum interval between two `progress` messages within an epoch (the last step of an epoch is always sent). */
+export const PROGRESS_INTERVAL_MS = 200;
+/** Batch size for validation / test evaluation (inference only). */
+export const EVAL_BATCH_SIZE = 500;
+
+export type Post = (msg: EngineToMain) => void;
+
+/** Cancellation: anything with an `aborted` flag (an AbortSignal works). Checked between steps. */
+export interface CancelSignal {
+  readonly aborted: boolean;
+}
+
+/**
+ * Build the optimizer of a spec. Keras parameter names map onto TF.js:
+ * sgd → SGD; momentum → Momentum (heavy ball, Polyak 1964; v ← m·v + g, w ← w − lr·v);
+ * rmsprop → RMSProp (Tieleman & Hinton 2012, lecture 6.5; rho = TF.js `decay`);
+ * adam → Adam (Kingma & Ba 2015, Algorithm 1).
+ */
+export function makeOptimizer(spec: OptimizerSpec): tf.Optimizer {
+  switch (spec.type) {
+    case 'sgd':
+      return tf.train.sgd(spec.learningRate);
+    case 'momentum':
+      return tf.train.momentum(spec.learningRate, spec.momentum, false);
+    case 'rmsprop':
+      return tf.train.rmsprop(spec.learningRate, spec.rho, spec.momentum, spec.epsilon, false);
+    case 'adam':
+      return tf.train.adam(spec.learningRate, spec.beta1, spec.beta2, spec.epsilon);
+  }
+}
+
+/** Set the learning rate of any TF.js optimizer (SGD/Momentum cache −lr in a scalar, so use their setter). */
+export function setLearningRate(opt: tf.Optimizer, lr: number): void {
+  const o = opt as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
+
+/**
+ * Fill `out` with items `idx[from … from+n)` as float32 in [0, 1] (NHWC) and their labels.
+ * @returns the batch size n actually filled
+ */
+function fillBatch(pack: LoadedPack, idx: Int32Array, from: number, n: number, out: Float32Array, labels: Int32Array): void {
+  const { height, width, channels } = pack.meta;
+  const size = height * width * channels;
+  const px = pack.pixels;
+  for (let b = 0; b < n; b++) {
+    const item = idx[from + b];
+    const src = item * size;
+    const dst = b * size;
+    for (let i = 0; i < size; i++) out[dst + i] = px[src + i] * INPUT_SCALE;
+    labels[b] = pack.labels[item];
+  }
+}
+
+export interface EvalResult {
+  /** Mean cross-entropy (nats). */
+  loss: number;
+  /** Fraction correct in [0, 1]. */
+  accuracy: number;
+}
+
+/**
+ * Evaluate in inference mode (dropout off, batch-norm moving statistics) on the items
+ * `idx` of `pack`. @returns null when `idx` is empty.
+ */
+export function evaluate(model: tfl.LayersModel, pack: LoadedPack, idx: Int32Array, batchSize = EVAL_BATCH_SIZE): EvalResult | null {
+  if (idx.length === 0) return null;
+  const { height, width, channels } = pack.meta;
+  const size = height * width * channels;
+  const buf = new Float32Array(batchSize * size);
+  const lab = new Int32Array(batchSize);
+  let lossSum = 0;
+  let correct = 0;
+  for (let from = 0; from < idx.length; from += batchSize) {
+    const n = Math.min(batchSize, idx.length - from);
+    fillBatch(pack, idx, from, n, buf, lab);
+    const [l, c] = tf.tidy(() => {
+      const x = tf.tensor4d(buf.subarray(0, n * size), [n, height, width, channels]);
+      const y = tf.tensor1d(lab.subarray(0, n), 'int32');
+      const logits = model.apply(x, { training: false }) as tf.Tensor2D;
+      return [tf.mul(crossEntropyFromLogits(logits, y), n), tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))];
+    });
+    lossSum += l.dataSync()[0];
+    correct += c.dataSync()[0];
+    l.dispose();
+    c.dispose();
+  }
+  return { loss: lossSum / idx.length, accuracy: correct / idx.length };
+}
+
+/** Let queued messages (a `cancel`) in between steps. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Check that a pack fits the run's model.
+ * @throws Error when the image shape or class count differ, or there is no training item.
+ */
+function checkPackFits(pack: LoadedPack, spec: RunSpec): void {
+  const [h, w, c] = spec.model.inputShape;
+  const m = pack.meta;
+  if (m.height !== h || m.width !== w || m.channels !== c) {
+    throw new Error(`pack is ${m.height}×${m.width}×${m.channels} but model.inputShape is ${h}×${w}×${c}`);
+  }
+  if (m.numClasses !== spec.model.numClasses) throw new Error(`pack has ${m.numClasses} classes but model.numClasses is ${spec.model.numClasses}`);
+  if (pack.indices.train.length === 0) throw new Error('pack has no training items');
+}
+
+/**
+ * Train one job. Sends, in order: per step `progress` (throttled to one per
+ * PROGRESS_INTERVAL_MS, always the last step of each epoch), per epoch `metrics` then
+ * `checkpoint` (`<outDir>/epoch-<e>/model.json`, e the 0-based epoch as in the message),
+ * and at the end `done` (test split evaluated; null when empty). When `signal.aborted`
+ * turns true between two steps it sends `done` with cancelled: true and returns.
+ *
+ * Training loss per step / epoch is the mean cross-entropy of the mini-batch(es), without
+ * the L1/L2 penalty (the optimised objective adds it), so train and val losses compare.
+ * Train accuracy is measured on the training batches as seen (augmented, dropout on).
+ *
+ * The tfjs backend must already be initialised (initBackend). Everything is seeded from
+ * spec.seed: weights, per-epoch shuffles, dropout masks, augmentation.
+ * @throws Error on a missing or mismatched pack, an unwritable outDir, or a backend error;
+ *   nothing is posted for it (the transport sends `failed`).
+ */
+export async function train(job: TrainJob, post: Post, signal: CancelSignal = { aborted: false }): Promise<void> {
+  const spec = job.spec;
+  const pack = readPack(job.packDir);
+  checkPackFits(pack, spec);
+  const { height, width, channels } = pack.meta;
+  const itemSize = height * width * channels;
+  const t = spec.training;
+  const seed = spec.seed;
+
+  const model = buildModel(spec.model, seed);
+  const optimizer = makeOptimizer(t.optimizer);
+  try {
+    const vars = trainableVariables(model);
+    const kernels = penalisedKernels(model);
+    const { l1, l2 } = t.regularization;
+    const augmenting = !isIdentity(t.augmentation);
+
+    const nTrain = t.maxTrainSamples > 0 ? Math.min(t.maxTrainSamples, pack.indices.train.length) : pack.indices.train.length;
+    const stepsPerEpoch = Math.ceil(nTrain / t.batchSize);
+    const totalSteps = stepsPerEpoch * t.epochs;
+    const buf = new Float32Array(t.batchSize * itemSize);
+    const lab = new Int32Array(t.batchSize);
+
+    let trainSeconds = 0;
+    let trainSamples = 0;
+    let globalStep = 0;
+    const cancelled = (): boolean => {
+      if (!signal.aborted) return false;
+      post({ type: 'done', testLoss: null, testAccuracy: null, samplesPerSec: trainSeconds > 0 ? trainSamples / trainSeconds : 0, cancelled: true });
+      return true;
+    };
+
+    for (let epoch = 0; epoch < t.epochs; epoch++) {
+      const lr = learningRateAt(t.optimizer.learningRate, t.learningRateSchedule, epoch);
+      setLearningRate(optimizer, lr);
+      const order = new Rng(deriveSeed(seed, 'shuffle', epoch)).shuffle(Int32Array.from(pack.indices.train));
+      const augRng = new Rng(deriveSeed(seed, 'augment', epoch));
+      const epochStart = performance.now();
+      let lastPost = -Infinity;
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        await yieldToEventLoop();
+        if (cancelled()) return;
+        const stepStart = performance.now();
+        const from = s * t.batchSize;
+        const n = Math.min(t.batchSize, nTrain - from);
+        fillBatch(pack, order, from, n, buf, lab);
+        if (augmenting) augmentBatch(buf, n, height, width, channels, t.augmentation, augRng);
+        setDropoutSeeds(model, seed, globalStep);
+
+        let ce: tf.Scalar | null = null;
+        let hits: tf.Scalar | null = null;
+        tf.tidy(() => {
+          const x = tf.tensor4d(buf.subarray(0, n * itemSize), [n, height, width, channels]);
+          const y = tf.tensor1d(lab.subarray(0, n), 'int32');
+          optimizer.minimize(
+            () => {
+              const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+              const dataLoss = crossEntropyFromLogits(logits, y);
+              ce = tf.keep(dataLoss);
+              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')) as tf.Scalar);
+              const penalty = weightPenalty(kernels, l1, l2);
+              // minimize() disposes the returned objective, so never return `ce` itself.
+              return penalty ? tf.add(dataLoss, penalty) : tf.clone(dataLoss);
+            },
+            false,
+            vars,
+          );
+        });
+        const stepLoss = (ce as unknown as tf.Scalar).dataSync()[0];
+        correct += (hits as unknown as tf.Scalar).dataSync()[0];
+        (ce as unknown as tf.Scalar).dispose();
+        (hits as unknown as tf.Scalar).dispose();
+        if (!Number.isFinite(stepLoss)) throw new Error(`training diverged: loss is ${stepLoss} at epoch ${epoch}, step ${s}; lower the learning rate`);
+
+        lossSum += stepLoss * n;
+        seen += n;
+        const now = performance.now();
+        trainSeconds += (now - stepStart) / 1000;
+        trainSamples += n;
+        const last = s === stepsPerEpoch - 1;
+        if (last || now - lastPost >= PROGRESS_INTERVAL_MS) {
+          lastPost = now;
+          const sps = seen / ((now - epochStart) / 1000);
+          const remaining = totalSteps - globalStep - 1;
+          post({
+            type: 'progress',
+            epoch,
+            epochs: t.epochs,
+            step: globalStep,
+            totalSteps,
+            loss: stepLoss,
+            samplesPerSec: sps,
+            etaSeconds: sps > 0 ? (remaining * t.batchSize) / sps : 0,
+          });
+        }
+        globalStep++;
+      }
+
+      const val = evaluate(model, pack, pack.indices.val);
+      post({
+        type: 'metrics',
+        epoch,
+        trainLoss: lossSum / seen,
+        trainAccuracy: correct / seen,
+        valLoss: val?.loss ?? null,
+        valAccuracy: val?.accuracy ?? null,
+        learningRate: lr,
+        seconds: (performance.now() - epochStart) / 1000,
+      });
+      const path = await saveCheckpoint(model, join(job.outDir, `epoch-${epoch}`));
+      post({ type: 'checkpoint', epoch, path });
+    }
+
+    await yieldToEventLoop();
+    if (cancelled()) return;
+    const test = evaluate(model, pack, pack.indices.test);
+    post({ type: 'done', testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null, samplesPerSec: trainSeconds > 0 ? trainSamples / trainSeconds : 0, cancelled: false });
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
