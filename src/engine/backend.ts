@@ -53,8 +53,9 @@ async function initWasm(): Promise<BackendInfo> {
     if (!(await tf.setBackend('wasm'))) throw new Error('backend: the wasm backend failed to initialise');
     await tf.ready();
   } finally {
+    const proc = process as unknown as { listeners(ev: string): unknown[]; removeListener(ev: string, l: unknown): void };
     for (const ev of ['uncaughtException', 'unhandledRejection'] as const) {
-      for (const l of process.listeners(ev)) if (!(before[ev] as unknown[]).includes(l)) process.removeListener(ev, l as (...a: unknown[]) => void);
+      for (const l of proc.listeners(ev)) if (!(before[ev] as unknown[]).includes(l)) proc.removeListener(ev, l);
     }
   }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
