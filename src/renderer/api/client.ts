@@ -1,0 +1,300 @@
+/**
+ * The renderer's typed API client. Two transports behind `LayerwiseApi`:
+ *  - Electron: the preload's `window.layerwise` bridge (IPC);
+ *  - headless host: a WebSocket to `ws(s)://<host>/api[?token=…]` carrying
+ *    WireRequest / WireResponse / WireEvent JSON frames, reconnecting with backoff.
+ */
+import type { ApiErrorShape, EventName, EventPayload, LayerwiseApi, Params, RequestName, Result, WireRequest } from '../../shared/api';
+import type { LayerwiseBridge } from '../env';
+import { ApiError, toApiError } from './errors';
+
+export { ApiError } from './errors';
+
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** LayerwiseApi plus what the UI needs to know about the connection. */
+export interface ApiClient extends LayerwiseApi {
+  readonly transport: 'ipc' | 'websocket';
+  readonly state: ConnectionState;
+  onState(listener: (state: ConnectionState) => void): () => void;
+  dispose(): void;
+}
+
+type Listener = (payload: unknown) => void;
+
+class ListenerSet {
+  private map = new Map<string, Set<Listener>>();
+  add(event: string, l: Listener): () => void {
+    let set = this.map.get(event);
+    if (!set) this.map.set(event, (set = new Set()));
+    set.add(l);
+    return () => void set.delete(l);
+  }
+  fire(event: string, payload: unknown): void {
+    for (const l of [...(this.map.get(event) ?? [])]) {
+      try {
+        l(payload);
+      } catch (err) {
+        console.error('[layerwise] event listener failed:', err);
+      }
+    }
+  }
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/** Minimal WebSocket surface used here (browser WebSocket, happy-dom's, or `ws`). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+}
+export type WebSocketCtor = new (url: string) => WebSocketLike;
+
+export interface WsClientOptions {
+  /** WebSocket constructor; defaults to the global one. */
+  WebSocket?: WebSocketCtor;
+  /** Base URL for images over HTTP ('' = same origin). */
+  httpBase?: string;
+  /** Token appended to image URLs (the API URL carries it already). */
+  token?: string | null;
+  /** First reconnect delay in ms (doubles up to maxDelayMs, with jitter). */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  frame: string;
+  sent: boolean;
+}
+
+const OPEN = 1;
+
+/** WebSocket transport with request ids, queued sends while connecting, and reconnect with backoff. */
+export class WsClient implements ApiClient {
+  readonly transport = 'websocket' as const;
+  private ws: WebSocketLike | null = null;
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+  private listeners = new ListenerSet();
+  private stateListeners = new Set<(s: ConnectionState) => void>();
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private disposed = false;
+  private _state: ConnectionState = 'connecting';
+  private readonly Ctor: WebSocketCtor;
+
+  constructor(
+    private readonly url: string,
+    private readonly opts: WsClientOptions = {},
+  ) {
+    const Ctor = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+    if (!Ctor) throw new Error('No WebSocket implementation available');
+    this.Ctor = Ctor;
+    this.connect();
+  }
+
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  private setState(s: ConnectionState): void {
+    if (this._state === s) return;
+    this._state = s;
+    for (const l of [...this.stateListeners]) l(s);
+  }
+
+  onState(listener: (state: ConnectionState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => void this.stateListeners.delete(listener);
+  }
+
+  private connect(): void {
+    if (this.disposed) return;
+    let ws: WebSocketLike;
+    try {
+      ws = new this.Ctor(this.url);
+    } catch (err) {
+      console.error('[layerwise] WebSocket failed:', err);
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.attempt = 0;
+      this.setState('open');
+      for (const p of this.pending.values()) {
+        if (!p.sent) {
+          ws.send(p.frame);
+          p.sent = true;
+        }
+      }
+    };
+    ws.onmessage = (ev) => {
+      if (this.ws === ws) this.handleFrame(ev.data);
+    };
+    ws.onerror = () => {
+      /* a close event follows */
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      // Requests already sent may or may not have run: fail them rather than repeat them.
+      for (const [id, p] of this.pending) {
+        if (p.sent) {
+          this.pending.delete(id);
+          p.reject(new ApiError('Connection to the Layerwise host was lost', 'disconnected'));
+        }
+      }
+      this.scheduleReconnect();
+    };
+  }
+
+  private scheduleReconnect(): void {
+    if (this.disposed) return;
+    this.setState('reconnecting');
+    const base = this.opts.initialDelayMs ?? 250;
+    const max = this.opts.maxDelayMs ?? 8000;
+    const delay = Math.min(max, base * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
+    this.attempt++;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private handleFrame(data: unknown): void {
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(typeof data === 'string' ? data : String(data));
+    } catch {
+      console.error('[layerwise] unreadable frame from host');
+      return;
+    }
+    if (typeof msg.event === 'string') {
+      this.listeners.fire(msg.event, msg.payload);
+      return;
+    }
+    if (typeof msg.id !== 'number') return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (msg.error && typeof msg.error === 'object') {
+      const e = msg.error as ApiErrorShape;
+      p.reject(new ApiError(String(e.message ?? 'Request failed'), e.code ?? 'internal', e.field));
+    } else {
+      p.resolve(msg.result);
+    }
+  }
+
+  call<N extends RequestName>(name: N, params: Params<N>): Promise<Result<N>> {
+    if (this.disposed) return Promise.reject(new ApiError('Client closed', 'disconnected'));
+    const id = this.nextId++;
+    const req: WireRequest = { id, method: name, params };
+    const frame = JSON.stringify(req);
+    return new Promise<Result<N>>((resolve, reject) => {
+      const p: Pending = { resolve: resolve as (v: unknown) => void, reject, frame, sent: false };
+      this.pending.set(id, p);
+      if (this.ws && this.ws.readyState === OPEN) {
+        this.ws.send(frame);
+        p.sent = true;
+      }
+    });
+  }
+
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
+    return this.listeners.add(event, listener as Listener);
+  }
+
+  imageUrl(hash: string, kind: 'thumb' | 'full'): string {
+    const q = this.opts.token ? `?token=${encodeURIComponent(this.opts.token)}` : '';
+    return `${this.opts.httpBase ?? ''}/image/${kind}/${encodeURIComponent(hash)}${q}`;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close();
+    for (const p of this.pending.values()) p.reject(new ApiError('Client closed', 'disconnected'));
+    this.pending.clear();
+    this.listeners.clear();
+    this.setState('closed');
+  }
+}
+
+/** True when a value looks like a WireResponse envelope ({id?, result} or {id?, error}). */
+function isEnvelope(v: unknown): v is { result?: unknown; error?: ApiErrorShape } {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  if (!keys.every((k) => k === 'id' || k === 'result' || k === 'error')) return false;
+  return keys.includes('result') || keys.includes('error');
+}
+
+/** Electron transport: the preload bridge. Accepts plain results or WireResponse envelopes. */
+export class IpcClient implements ApiClient {
+  readonly transport = 'ipc' as const;
+  readonly state: ConnectionState = 'open';
+  constructor(private readonly bridge: LayerwiseBridge) {}
+
+  async call<N extends RequestName>(name: N, params: Params<N>): Promise<Result<N>> {
+    let value: unknown;
+    try {
+      value = await this.bridge.call(name, params);
+    } catch (e) {
+      throw toApiError(e);
+    }
+    if (isEnvelope(value)) {
+      if (value.error) throw toApiError(value.error);
+      return value.result as Result<N>;
+    }
+    return value as Result<N>;
+  }
+
+  on<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): () => void {
+    return this.bridge.on(event, listener as Listener);
+  }
+
+  imageUrl(hash: string, kind: 'thumb' | 'full'): string {
+    return `layerwise://image/${kind}/${encodeURIComponent(hash)}`;
+  }
+
+  onState(): () => void {
+    return () => undefined;
+  }
+
+  dispose(): void {
+    /* the bridge belongs to the preload */
+  }
+}
+
+/** The page's access token: `?token=` in the URL (before the hash, or inside it). */
+export function pageToken(loc: Pick<Location, 'search' | 'hash'>): string | null {
+  const fromSearch = new URLSearchParams(loc.search).get('token');
+  if (fromSearch) return fromSearch;
+  const q = loc.hash.indexOf('?');
+  return q >= 0 ? new URLSearchParams(loc.hash.slice(q + 1)).get('token') : null;
+}
+
+/** `ws(s)://<same host>/api[?token=…]` for a page location. */
+export function apiSocketUrl(loc: Pick<Location, 'protocol' | 'host' | 'search' | 'hash'>): string {
+  const scheme = loc.protocol === 'https:' ? 'wss' : 'ws';
+  const token = pageToken(loc);
+  return `${scheme}://${loc.host}/api${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+}
+
+/** Pick the transport for this window: the preload bridge under Electron, else the host's WebSocket. */
+export function createApiClient(win: Window = window): ApiClient {
+  if (win.layerwise) return new IpcClient(win.layerwise);
+  return new WsClient(apiSocketUrl(win.location), { token: pageToken(win.location) });
+}

@@ -1,0 +1,66 @@
+/**
+ * Sorting metric samples into the curves the run page draws. Metric names are not fixed
+ * by the contract; the engine reports `trainLoss`, `trainAccuracy`, `valLoss`,
+ * `valAccuracy` per epoch and a loss per step, so names are matched loosely
+ * (case, `_`/`.`/`/` and `acc`/`accuracy` variants).
+ */
+import type { Metric } from '../../shared/api';
+
+export type EpochKey = 'trainLoss' | 'valLoss' | 'trainAccuracy' | 'valAccuracy' | 'learningRate';
+
+function norm(name: string): string {
+  return name.toLowerCase().replace(/[^a-z]/g, '');
+}
+
+export function epochKey(name: string): EpochKey | null {
+  const n = norm(name);
+  const isVal = n.startsWith('val') || n.includes('validation');
+  const isLoss = n.endsWith('loss');
+  const isAcc = n.endsWith('acc') || n.endsWith('accuracy');
+  if (n === 'learningrate' || n === 'lr') return 'learningRate';
+  if (n.startsWith('test')) return null;
+  if (isLoss) return isVal ? 'valLoss' : 'trainLoss';
+  if (isAcc) return isVal ? 'valAccuracy' : 'trainAccuracy';
+  return null;
+}
+
+export function isStepLoss(m: Metric): boolean {
+  if (m.step === null || m.step === undefined) return false;
+  const n = norm(m.name);
+  return n === 'loss' || n === 'steploss' || n === 'batchloss' || n === 'trainloss' || n === 'trainsteploss' || n === 'trainbatchloss';
+}
+
+export function metricKey(m: Metric): string {
+  return `${m.name}|${m.epoch ?? ''}|${m.step ?? ''}`;
+}
+
+export interface EpochCurves {
+  epochs: number[];
+  trainLoss: (number | null)[];
+  valLoss: (number | null)[];
+  trainAccuracy: (number | null)[];
+  valAccuracy: (number | null)[];
+}
+
+/** Epoch curves from metric samples (epoch metrics only: step null). Epochs shown 1-based. */
+export function epochCurves(metrics: readonly Metric[]): EpochCurves {
+  const byEpoch = new Map<number, Partial<Record<EpochKey, number>>>();
+  for (const m of metrics) {
+    if (m.epoch === null || m.epoch === undefined || (m.step !== null && m.step !== undefined)) continue;
+    const k = epochKey(m.name);
+    if (!k) continue;
+    let row = byEpoch.get(m.epoch);
+    if (!row) byEpoch.set(m.epoch, (row = {}));
+    row[k] = m.value;
+  }
+  const epochs = [...byEpoch.keys()].sort((a, b) => a - b);
+  const pick = (k: EpochKey) => epochs.map((e) => byEpoch.get(e)?.[k] ?? null);
+  return { epochs: epochs.map((e) => e + 1), trainLoss: pick('trainLoss'), valLoss: pick('valLoss'), trainAccuracy: pick('trainAccuracy'), valAccuracy: pick('valAccuracy') };
+}
+
+/** Best validation accuracy in a list of metrics, or null. */
+export function bestValAccuracy(metrics: readonly Metric[]): number | null {
+  let best: number | null = null;
+  for (const m of metrics) if (m.step === null && epochKey(m.name) === 'valAccuracy' && (best === null || m.value > best)) best = m.value;
+  return best;
+}
