@@ -178,13 +178,15 @@ export class NodeEngineLauncher implements EngineLauncher {
 }
 
 /**
- * Find the engine entry: `engine.js` next to the running bundle (out/main/), else the
+ * Find the engine entry: `engine.js` next to (or one folder above) the running bundle (out/main/), else the
  * TypeScript sources (src/engine/entry.ts, run with tsx) found by walking up from `from`.
  * @throws Error when neither exists.
  */
 export function defaultEngineEntry(from: string = __dirname): Pick<NodeEngineLauncherOptions, 'entry' | 'execArgv'> {
-  const built = join(from, 'engine.js');
-  if (existsSync(built)) return { entry: built };
+  // Bundled: this code sits in out/main/ or out/main/chunks/.
+  for (const built of [join(from, 'engine.js'), join(from, '..', 'engine.js')]) {
+    if (existsSync(built)) return { entry: resolve(built) };
+  }
   let dir = resolve(from);
   for (;;) {
     const out = join(dir, 'out', 'main', 'engine.js');

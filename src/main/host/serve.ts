@@ -3,6 +3,7 @@
  * URL, and stop cleanly (cancel runs, close the database) on SIGINT / SIGTERM.
  * Used by `out/main/host.js` and by `layerwise serve`.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetSummary } from '../../shared/api';
 import { resolveDataDir } from '../paths';
@@ -32,6 +33,12 @@ export interface RunningHost {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+/** The built renderer: out/renderer, found from out/main/ or out/main/chunks/ (or from the sources, src/main/host/). */
+export function defaultRendererDir(from: string = __dirname): string {
+  const candidates = [join(from, '..', 'renderer'), join(from, '..', '..', 'renderer'), join(from, '..', '..', '..', 'out', 'renderer')];
+  return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? candidates[0];
+}
+
 /**
  * Start the host. Resolves once it listens.
  * @throws Error when the database cannot be opened or the port is taken.
@@ -45,7 +52,7 @@ export async function startHost(opts: ServeOptions = {}): Promise<RunningHost> {
       handle: app.handle,
       onEvent: app.onEvent,
       imageFile: app.imageFile,
-      rendererDir: opts.rendererDir ?? join(__dirname, '..', 'renderer'),
+      rendererDir: opts.rendererDir ?? defaultRendererDir(),
       host: opts.host,
       port: opts.port,
     });
