@@ -176,7 +176,8 @@ export class DatasetService implements Disposable {
   }
 
   /**
-   * A page of items, in id order, optionally of one split and/or one class.
+   * A page of items, optionally of one split and/or one class, ordered by (split, class,
+   * id) — the order of the items_dataset_split index, so pages need no sort.
    * `offset` ≥ 0, 1 ≤ `limit` ≤ 5000. Returns the total matching and the page.
    * @throws Error `datasetId: N not found` / `limit: …`.
    */
@@ -196,7 +197,7 @@ export class DatasetService implements Disposable {
     }
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM items i WHERE ${where}`).get(...args) as { n: number }).n;
     const rows = this.db
-      .prepare(`SELECT i.id, i.blob_hash AS hash, i.original_name AS name, i.class_id AS classId, i.split, b.width, b.height FROM items i JOIN blobs b ON b.hash = i.blob_hash WHERE ${where} ORDER BY i.id LIMIT ? OFFSET ?`)
+      .prepare(`SELECT i.id, i.blob_hash AS hash, i.original_name AS name, i.class_id AS classId, i.split, b.width, b.height FROM items i JOIN blobs b ON b.hash = i.blob_hash WHERE ${where} ORDER BY i.split, i.class_id, i.id LIMIT ? OFFSET ?`)
       .all(...args, params.limit, params.offset) as Item[];
     return { total, items: rows };
   }
