@@ -131,6 +131,9 @@ class NodeEngineProcess extends EngineProcessBase {
       env: opts.env ?? process.env,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
+      // Its own process group: a terminal's Ctrl+C reaches main only, which then cancels
+      // the run cleanly instead of the engine dying mid-step.
+      detached: true,
     });
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (chunk: string) => {

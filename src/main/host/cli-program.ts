@@ -181,10 +181,19 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
       else io.out(line);
     };
     let interrupted = false;
+    let force: (s: RunSummary) => void = () => undefined;
+    const forced = new Promise<RunSummary>((resolve) => (force = resolve));
     const stopInterrupt = onInterrupt(() => {
-      if (interrupted) return;
+      if (interrupted) {
+        // Second Ctrl+C: stop now (the engine is killed, the run recorded as interrupted).
+        print('stopping now');
+        app.runs.dispose();
+        const { spec: _spec, ...summary } = app.runs.get(runId);
+        force(summary);
+        return;
+      }
       interrupted = true;
-      print('cancelling the run (Ctrl+C)…');
+      print('cancelling the run (Ctrl+C; press again to stop at once)…');
       void app.handle('runs.cancel', { runId }).catch(() => undefined);
     });
     const epochs = new Map<number, Map<string, number>>();
@@ -216,7 +225,7 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
     });
     let final: RunSummary;
     try {
-      final = await app.runs.waitFor(runId);
+      final = await Promise.race([app.runs.waitFor(runId), forced]);
     } finally {
       sub.dispose();
       stopInterrupt();
@@ -228,7 +237,7 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
       return 0;
     }
     if (final.error) io.err(`error: ${final.error}`);
-    return final.status === 'cancelled' ? 130 : 1;
+    return final.status === 'cancelled' || interrupted ? 130 : 1;
   };
 
   program

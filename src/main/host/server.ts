@@ -234,6 +234,7 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
       // Content-addressed: never changes.
       return sendFile(req, res, file, sniffImageType(file), 'private, max-age=31536000, immutable');
     }
+    if (url.pathname.startsWith('/image/')) return fail(res, 404, 'not found: images are at /image/thumb/<hash> and /image/full/<hash>');
     if (url.pathname === '/api') return fail(res, 426, 'the API is served over WebSocket');
 
     if (!rendererDir) {
