@@ -1,6 +1,6 @@
 /** Runs: the list, details, metric history and live progress, kept current by events. */
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { markRaw, ref } from 'vue';
 import type { EventPayload, Metric, RunDetail, RunSummary } from '../../shared/api';
 import type { RunSpecInput } from '../../shared/spec';
 import { useApi } from '../api';
@@ -42,9 +42,10 @@ export const useRunsStore = defineStore('runs', () => {
   function addMetrics(runId: number, ms: readonly Metric[]): void {
     let keys = seen.get(runId);
     if (!keys) seen.set(runId, (keys = new Set()));
-    const arr = metrics.value[runId] ?? (metrics.value[runId] = []);
+    // Raw (non-reactive) containers: long runs hold tens of thousands of samples; readers watch metricsVersion.
+    const arr = metrics.value[runId] ?? (metrics.value[runId] = markRaw([]));
     let steps = stepLoss.value[runId];
-    if (!steps) stepLoss.value[runId] = steps = new Map();
+    if (!steps) stepLoss.value[runId] = steps = markRaw(new Map());
     const fresh: Metric[] = [];
     for (const m of ms) {
       const k = metricKey(m);
@@ -77,7 +78,7 @@ export const useRunsStore = defineStore('runs', () => {
       }),
       api.on('run.progress', (p) => {
         progress.value[p.runId] = p;
-        const steps = stepLoss.value[p.runId] ?? (stepLoss.value[p.runId] = new Map());
+        const steps = stepLoss.value[p.runId] ?? (stepLoss.value[p.runId] = markRaw(new Map()));
         if (!steps.has(p.step)) {
           steps.set(p.step, p.loss);
           bump(p.runId);
@@ -130,7 +131,7 @@ export const useRunsStore = defineStore('runs', () => {
     try {
       const ms = await useApi().call('runs.metrics', { runId });
       addMetrics(runId, ms);
-      if (!metrics.value[runId]) metrics.value[runId] = [];
+      if (!metrics.value[runId]) metrics.value[runId] = markRaw([]);
     } catch (e) {
       detailErrors.value[runId] = errorText(e);
     }
