@@ -43,10 +43,10 @@ describe.skipIf(!hymen)('folder import: hymenoptera (split folders of class fold
     const val = d.classes.reduce((s, c) => s + c.counts.val, 0);
     expect(train + val).toBe(job.imported);
     // given splits: all counted items come from 245 train files and 153 val files (minus any duplicate content)
-    expect(d.counts.test).toBe(0);
-    expect(job.imported).toBeGreaterThanOrEqual(396);
-    expect(train).toBeGreaterThanOrEqual(245 - job.duplicates);
-    expect(val).toBeGreaterThanOrEqual(153 - job.duplicates);
+    expect(job.imported).toBe(398);
+    expect(job.duplicates).toBe(0);
+    expect(d.counts).toEqual({ train: 245, val: 153, test: 0 });
+    expect(d.classes.map((c) => [c.counts.train, c.counts.val])).toEqual([[124, 70], [121, 83]]);
     expect(events).toContain('import.progress');
     expect(events).toContain('import.finished');
     const tr = svc.items({ datasetId: d.id, offset: 0, limit: 10, split: 'train', classId: d.classes[1].id });
