@@ -1,12 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { crc32, deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { DatasetService } from '../../src/main/services/datasets';
 import { sharedData, tempDataDir, tempDir, type TempDataDir } from '../helpers';
 
 const hymen = sharedData('hymenoptera');
+
+/** A PNG whose IHDR says width × height (8-bit grey) followed by a tiny IDAT: cheap to make, huge to decode. */
+function pngWithHeader(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body) >>> 0);
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // greyscale
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(width + 1))), chunk('IEND', Buffer.alloc(0))]);
+}
 const bad = sharedData('bad-inputs');
+const nineBmp = sharedData('mobilenet-tflite/mnist_nine.bmp');
 
 describe.skipIf(!hymen)('folder import: hymenoptera (split folders of class folders)', () => {
   let dir: TempDataDir;
@@ -81,6 +101,11 @@ describe.skipIf(!bad)('folder import: bad inputs', () => {
     input = tempDir();
     mkdirSync(join(input.path, 'mixed'));
     for (const f of readdirSync(bad!)) if (!f.startsWith('LICENSE')) copyFileSync(join(bad!, f), join(input.path, 'mixed', f));
+    // a decompression bomb: a valid PNG header announcing 20000 × 20000 pixels, a few bytes of data
+    writeFileSync(join(input.path, 'mixed', 'bomb.png'), pngWithHeader(20_000, 20_000));
+    writeFileSync(join(input.path, 'mixed', 'notes.txt'), 'not an image\n');
+    writeFileSync(join(input.path, 'mixed', '.DS_Store'), 'hidden files are ignored');
+    if (nineBmp) copyFileSync(nineBmp, join(input.path, 'mixed', 'nine.bmp'));
   });
   afterAll(async () => {
     svc.dispose();
@@ -93,12 +118,15 @@ describe.skipIf(!bad)('folder import: bad inputs', () => {
     const job = await svc.waitForImport((await svc.startImport({ path: input.path, name: 'bad' })).jobId);
     expect(job.status).toBe('done');
     const reasons = Object.fromEntries(job.skipped.map((s) => [s.path.split('/').pop(), s.reason]));
-    expect(Object.keys(reasons).sort()).toEqual(['check.svg', 'corrupt-header.jpg', 'truncated.png', 'zero-bytes.jpg']);
+    expect(Object.keys(reasons).sort()).toEqual(['bomb.png', 'check.svg', 'corrupt-header.jpg', 'notes.txt', 'truncated.png', 'zero-bytes.jpg']);
+    expect(reasons['bomb.png']).toBe('image too large: 20000×20000 pixels exceeds the 100-megapixel limit');
+    expect(reasons['notes.txt']).toBe('not an image: unrecognised format (.txt)');
     expect(reasons['check.svg']).toMatch(/not an image: SVG/);
     expect(reasons['corrupt-header.jpg']).toMatch(/corrupt JPEG header/);
     expect(reasons['truncated.png']).toMatch(/truncated PNG/);
     expect(reasons['zero-bytes.jpg']).toBe('empty file (0 bytes)');
-    expect(job.imported + job.duplicates).toBe(10);
+    expect(job.imported + job.duplicates).toBe(nineBmp ? 11 : 10);
+    expect(job.datasetId).not.toBeNull();
 
     const { items } = svc.items({ datasetId: job.datasetId!, offset: 0, limit: 100 });
     const byName = new Map(items.map((i) => [i.name, i]));
@@ -109,7 +137,7 @@ describe.skipIf(!bad)('folder import: bad inputs', () => {
     expect([m6.width, m6.height]).toEqual([raw6.height, raw6.width]);
     expect(m6.orientation ?? 1).toBe(1);
     // CMYK → 8-bit sRGB, 16-bit → 8-bit, grey + alpha → 1 channel, RGBA → 3 channels
-    for (const [name, channels] of [
+    const expectations = [
       ['Channel_digital_image_CMYK_color_no_profile.jpg', 3],
       ['Flag_of_the_Netherlands-16bit.png', 3],
       ['16-bit-grey-alpha.png', 1],
@@ -118,7 +146,9 @@ describe.skipIf(!bad)('folder import: bad inputs', () => {
       ['with-alpha.png', 3],
       ['animated-loop-3.gif', 3],
       ['8bit_depth.tiff', 1],
-    ] as const) {
+      ...(nineBmp ? [['nine.bmp', 1]] : []),
+    ] as [string, number][];
+    for (const [name, channels] of expectations) {
       const m = await meta(name);
       expect({ name, depth: m.depth, channels: m.channels, alpha: m.hasAlpha, pages: m.pages ?? 1 }).toEqual({ name, depth: 'uchar', channels, alpha: false, pages: 1 });
       expect(byName.get(name)!.width).toBe(m.width);

@@ -17,6 +17,23 @@ export const MAX_PIXELS = 100_000_000;
 /** PNG options of the stored form; part of the canonical encoding, so of every blob hash. */
 const PNG_OPTIONS = { compressionLevel: 6, adaptiveFiltering: false, palette: false } as const;
 
+/** Pixels being decoded at once across all imports (bounds memory: ~3–4 bytes per pixel in flight). */
+export const PIXEL_BUDGET = 150_000_000;
+let pixelsInFlight = 0;
+const pixelWaiters: (() => void)[] = [];
+
+/** Run `fn` once `pixels` fit in the shared decode budget (an image alone always fits). */
+async function withPixelBudget<T>(pixels: number, fn: () => Promise<T>): Promise<T> {
+  while (pixelsInFlight > 0 && pixelsInFlight + pixels > PIXEL_BUDGET) await new Promise<void>((r) => pixelWaiters.push(r));
+  pixelsInFlight += pixels;
+  try {
+    return await fn();
+  } finally {
+    pixelsInFlight -= pixels;
+    for (const wake of pixelWaiters.splice(0)) wake();
+  }
+}
+
 /** An image that cannot be imported; `message` is the human reason. */
 export class SkipError extends Error {
   override name = 'SkipError';
@@ -110,7 +127,7 @@ export async function normalizeBuffer(bytes: Buffer, ext = ''): Promise<Normaliz
       throw new SkipError((err as Error).message);
     }
     if (raw.width * raw.height > MAX_PIXELS) throw new SkipError(`image too large: ${raw.width}×${raw.height} pixels exceeds the ${MAX_PIXELS / 1e6}-megapixel limit`);
-    return normalizeRaw(raw);
+    return withPixelBudget(raw.width * raw.height, () => normalizeRaw(raw));
   }
   const fmt = FORMAT_NAME[format];
   let meta: { width?: number; height?: number; space?: string; channels?: number; hasAlpha?: boolean };
@@ -128,11 +145,13 @@ export async function normalizeBuffer(bytes: Buffer, ext = ''): Promise<Normaliz
   if (w * h > MAX_PIXELS) throw new SkipError(`image too large: ${w}×${h} pixels exceeds the ${MAX_PIXELS / 1e6}-megapixel limit`);
   const grey = meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels !== undefined && meta.channels <= 2 && meta.space !== 'cmyk');
   try {
-    let img = sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error', pages: 1 }).rotate();
-    if (meta.hasAlpha) img = img.flatten({ background: '#ffffff' });
-    img = img.toColourspace(grey ? 'b-w' : 'srgb');
-    const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    return await normalizeRaw({ data, width: info.width, height: info.height, channels: info.channels as 1 | 3 | 4 });
+    return await withPixelBudget(w * h, async () => {
+      let img = sharp(bytes, { limitInputPixels: MAX_PIXELS, failOn: 'error', pages: 1 }).rotate();
+      if (meta.hasAlpha) img = img.flatten({ background: '#ffffff' });
+      img = img.toColourspace(grey ? 'b-w' : 'srgb');
+      const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      return normalizeRaw({ data, width: info.width, height: info.height, channels: info.channels as 1 | 3 | 4 });
+    });
   } catch (err) {
     if (err instanceof SkipError) throw err;
     const msg = firstLine((err as Error).message);
