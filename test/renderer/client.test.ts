@@ -135,3 +135,33 @@ describe('transport URLs', () => {
     expect(pageToken({ search: '', hash: '#/runs?token=xyz' })).toBe('xyz');
   });
 });
+
+describe('IpcClient (Electron preload bridge)', () => {
+  it('unwraps results and envelopes, keeps code and field of refused calls, and builds layerwise:// image URLs', async () => {
+    const { IpcClient } = await import('../../src/renderer/api/client');
+    const listeners: ((p: unknown) => void)[] = [];
+    const bridge = {
+      call: async (method: string, params: any) => {
+        if (method === 'datasets.list') return [{ id: 1 }];
+        if (method === 'imports.get') return { id: 9, result: 'not an envelope', error: null, status: 'done' };
+        if (method === 'datasets.get') return { id: 4, result: { name: 'wrapped', datasetId: params.datasetId } };
+        if (method === 'runs.start') return { id: 5, error: { message: 'Too big', code: 'invalid_params', field: 'spec.training.epochs' } };
+        throw Object.assign(new Error("Error invoking remote method 'layerwise:call': Error: run not found"), { code: 'not_found' });
+      },
+      on: (_e: string, l: (p: unknown) => void) => {
+        listeners.push(l);
+        return () => undefined;
+      },
+    };
+    const c = new IpcClient(bridge);
+    expect(await c.call('datasets.list', {})).toEqual([{ id: 1 }]);
+    expect(await c.call('datasets.get', { datasetId: 2 })).toEqual({ name: 'wrapped', datasetId: 2 });
+    expect(await c.call('imports.get', { jobId: 9 })).toMatchObject({ status: 'done' });
+    const refused = await c.call('runs.start', { spec: {} }).catch((e) => e);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect([refused.code, refused.field, refused.message]).toEqual(['invalid_params', 'spec.training.epochs', 'Too big']);
+    const missing = await c.call('runs.get', { runId: 3 }).catch((e) => e);
+    expect([missing.code, missing.message]).toEqual(['not_found', 'run not found']);
+    expect(c.imageUrl('abc', 'thumb')).toBe('layerwise://image/thumb/abc');
+  });
+});
