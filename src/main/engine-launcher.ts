@@ -121,13 +121,20 @@ export interface NodeEngineLauncherOptions {
   echoStderr?: boolean;
 }
 
+/**
+ * Node flags that make a forked engine exit (code 70) when its IPC channel closes, i.e.
+ * when main has died: an engine never trains on as an orphan. (Electron kills utility
+ * processes with their parent by itself.)
+ */
+export const ORPHAN_GUARD = ['--import', 'data:text/javascript,process.once("disconnect",()=>process.exit(70))'];
+
 class NodeEngineProcess extends EngineProcessBase {
   private readonly child: ChildProcess;
 
   constructor(opts: NodeEngineLauncherOptions) {
     super();
     this.child = fork(opts.entry, [], {
-      execArgv: opts.execArgv ?? [],
+      execArgv: [...(opts.execArgv ?? []), ...ORPHAN_GUARD],
       env: opts.env ?? process.env,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',

@@ -2,8 +2,8 @@
  * The `layerwise` CLI: in-process (runCli, engine from the sources) and, when the build
  * exists, the real bin/layerwise.cjs process with Ctrl+C (SIGINT) during training.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseInputSize, runCli, table, type CliIO } from '../../src/main/host/cli-program';
@@ -128,13 +128,11 @@ describe.skipIf(!cifar || !existsSync(builtCli))('bin/layerwise.cjs (built CLI p
     dir?.cleanup();
   });
 
-  it('SIGINT during train cancels the run, exits 130, and leaves the database consistent', async () => {
-    const imp = spawnSync(process.execPath, [bin, 'import', input.path, '--data-dir', dir.root], { encoding: 'utf8' });
-    expect(imp.status, imp.stderr).toBe(0);
-    const child = spawn(process.execPath, [bin, 'train', '--dataset', '1', '--preset', 'linear', '--epochs', '500', '--batch-size', '1', '--data-dir', dir.root], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Start `layerwise train` (long) in its own process group; resolves once it reports training. */
+  async function startTraining(): Promise<{ child: ChildProcessWithoutNullStreams; exited: Promise<number | null>; output: () => string }> {
+    const child = spawn(process.execPath, [bin, 'train', '--dataset', '1', '--preset', 'linear', '--epochs', '1000', '--batch-size', '1', '--data-dir', dir.root], { detached: true });
     let out = '';
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     await new Promise<void>((resolve) => {
       child.stdout.on('data', (d: Buffer) => {
@@ -142,16 +140,62 @@ describe.skipIf(!cifar || !existsSync(builtCli))('bin/layerwise.cjs (built CLI p
         if (out.includes('training on')) resolve();
       });
     });
+    return { child, exited, output: () => out };
+  }
+
+  /** Child process ids of `pid` (from /proc). */
+  function childrenOf(pid: number): number[] {
+    return readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .filter((n) => {
+        try {
+          return readFileSync(`/proc/${n}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(pid);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  }
+  const alive = (pid: number): boolean => {
+    try {
+      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[0];
+      return state !== 'Z' && state !== 'X';
+    } catch {
+      return false;
+    }
+  };
+
+  it('Ctrl+C at a terminal (SIGINT to the whole process group) cancels the run: exit 130, status cancelled, database consistent', async () => {
+    const imp = spawnSync(process.execPath, [bin, 'import', input.path, '--data-dir', dir.root], { encoding: 'utf8' });
+    expect(imp.status, imp.stderr).toBe(0);
+    const { child, exited, output } = await startTraining();
     const t0 = performance.now();
-    child.kill('SIGINT');
+    process.kill(-child.pid!, 'SIGINT'); // as a terminal does: the CLI and everything in its group
     const code = await exited;
     console.log(`SIGINT → CLI exit in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-    expect(code, `${out}\n${err}`).toBe(130);
-    expect(out).toMatch(/run 1 cancelled/);
+    expect(code, output()).toBe(130);
+    expect(output()).toMatch(/run 1 cancelled/);
     const runs = spawnSync(process.execPath, [bin, 'runs', '--data-dir', dir.root], { encoding: 'utf8' });
     expect(runs.stdout).toMatch(/^1\s.*cancelled/m);
     const db = dir.openDb();
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect((db.prepare('SELECT COUNT(*) AS n FROM metrics WHERE run_id = 1').get() as { n: number }).n).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!existsSync('/proc/self/stat'))('SIGKILL of the CLI: the engine does not train on as an orphan; the next start marks the run interrupted', async () => {
+    const { child, exited } = await startTraining();
+    const engines = childrenOf(child.pid!);
+    expect(engines).toHaveLength(1);
+    child.kill('SIGKILL');
+    await exited;
+    const t0 = Date.now();
+    while (alive(engines[0]) && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(engines[0])).toBe(false);
+    console.log(`orphaned engine exited ${Date.now() - t0} ms after the CLI was killed`);
+    const runs = spawnSync(process.execPath, [bin, 'runs', '--data-dir', dir.root], { encoding: 'utf8' });
+    expect(runs.stdout).toMatch(/^2\s.*failed/m);
+    const db = dir.openDb();
+    expect(db.prepare('SELECT error FROM runs WHERE id = 2').get()).toEqual({ error: 'interrupted: the app stopped during the run' });
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 });

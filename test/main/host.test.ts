@@ -2,7 +2,8 @@
  * The headless host: HTTP (renderer, images, CSP), the WebSocket API and its guards
  * (Origin, token, Host, message validation), against a real app in a temp data dir.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import WebSocket from 'ws';
 import { startHostServer, type HostServer } from '../../src/main/host/server';
 import { createApp, type App } from '../../src/main/services/app';
 import type { Item, WireResponse } from '../../src/shared/api';
-import { tempDataDir, tempDir, type TempDataDir } from '../helpers';
+import { REPO_ROOT, tempDataDir, tempDir, type TempDataDir } from '../helpers';
 import { cifar, RecordingLauncher, tinyCifarFolder } from './runs-helpers';
 
 interface HttpReply {
@@ -219,5 +220,39 @@ describe('headless host off loopback', () => {
     ws.close();
     const viaCookie = await connect(`ws://127.0.0.1:${server.port}/api`, { Cookie: cookie, Origin: `http://127.0.0.1:${server.port}` });
     viaCookie.close();
+  });
+});
+
+const builtHost = join(REPO_ROOT, 'out', 'main', 'host.js');
+describe.skipIf(!existsSync(builtHost))('out/main/host.js (built host process)', () => {
+  it('prints its URL, answers over WebSocket, and stops cleanly on SIGTERM (exit 0, database closed)', async () => {
+    const dir = tempDataDir();
+    try {
+      const child = spawn(process.execPath, [builtHost, '--data-dir', dir.root, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /Layerwise is running at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.once('exit', () => reject(new Error(out)));
+      });
+      const port = Number(new URL(url).port);
+      expect((await get(port, '/')).status).toBe(200);
+      const ws = await connect(`ws://127.0.0.1:${port}/api`, { Origin: `http://127.0.0.1:${port}` });
+      expect(await call(ws, { id: 1, method: 'runs.list', params: {} })).toEqual({ id: 1, result: [] });
+      ws.close();
+      const t0 = performance.now();
+      child.kill('SIGTERM');
+      expect(await exited, out).toBe(0);
+      console.log(`host: SIGTERM → exit in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+      // The database was closed cleanly: the WAL was checkpointed and removed.
+      expect(existsSync(join(dir.root, 'layerwise.sqlite-wal'))).toBe(false);
+    } finally {
+      dir.cleanup();
+    }
   });
 });
