@@ -1,0 +1,86 @@
+/**
+ * The main job end to end, as a researcher does it: in Debian Chromium against the built
+ * headless host with a real engine process, import a real folder through the UI, start a
+ * LeNet-5 run, watch the curves update, and read the final test accuracy in the run list.
+ * Screenshots: test-output/e2e/*.png.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, sharedData, shot, startHost, type Host } from './harness';
+
+const cifar = sharedData('cifar10-subset');
+const points = async (page: Page, testid: string): Promise<number> => Number((await page.getByTestId(testid).getAttribute('data-points')) ?? '0');
+
+describe.skipIf(!existsSync(cifar))('train in the browser (needs ../shared/data/cifar10-subset)', () => {
+  let host: Host;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    host = await startHost();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+  });
+
+  it('imports a real folder through the UI', async () => {
+    await page.goto(host.url);
+    await page.getByTestId('import-path').fill(cifar);
+    await page.getByTestId('import-button').click();
+    await expect.poll(async () => page.getByTestId('import-summary').getAttribute('data-status'), { timeout: 180_000, interval: 500 }).toBe('done');
+    await shot(page, '01-imported');
+    expect(await page.getByTestId('import-imported').innerText()).toMatch(/5,?000/);
+    const row = page.getByTestId('dataset-row').first();
+    expect(await row.getByTestId('dataset-items').innerText()).toMatch(/5,?000/);
+    expect(await row.getByTestId('dataset-classes').innerText()).toContain('10');
+    await row.click();
+    await page.getByTestId('grid-tile').first().waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('count-train').innerText()).toMatch(/\d/);
+    await shot(page, '02-dataset');
+  });
+
+  it('starts a LeNet-5 run, sees the curves update, and finds the test accuracy in the run list', async () => {
+    await page.getByTestId('train-on-dataset').click();
+    await page.getByTestId('new-run-form').waitFor();
+    await page.getByTestId('run-preset').selectOption('lenet5');
+    await page.getByTestId('run-epochs').fill('3');
+    await page.getByTestId('run-name').fill('e2e lenet5');
+    expect(await page.getByTestId('layer-row').count()).toBeGreaterThanOrEqual(8);
+    await shot(page, '03-new-run');
+    await page.getByTestId('run-start').click();
+    await page.waitForURL(/#\/runs\/\d+$/, { timeout: 60_000 });
+
+    // Per-step loss arrives first; then each epoch adds a point to the epoch curves.
+    await expect.poll(() => points(page, 'chart-step-loss'), { timeout: 180_000, interval: 500 }).toBeGreaterThan(0);
+    const early = await points(page, 'chart-step-loss');
+    await expect.poll(() => points(page, 'chart-step-loss'), { timeout: 120_000, interval: 500 }).toBeGreaterThan(early);
+    await expect.poll(() => points(page, 'chart-loss'), { timeout: 300_000, interval: 1000 }).toBeGreaterThan(0);
+    const epochPoints = await points(page, 'chart-loss');
+    await shot(page, '04-run-live');
+    await expect.poll(async () => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 420_000, interval: 1000 }).toBe('completed');
+    expect(await points(page, 'chart-loss')).toBeGreaterThan(epochPoints);
+    await page.waitForTimeout(500);
+    await shot(page, '05-run-done');
+    expect(await page.getByTestId('run-backend').innerText()).toMatch(/wasm|webgpu|cpu/);
+
+    await page.getByTestId('nav-runs').click();
+    const row = page.getByTestId('run-row').first();
+    await row.waitFor();
+    expect(await row.getAttribute('data-status')).toBe('completed');
+    const acc = await row.getByTestId('run-row-test-accuracy').innerText();
+    const pct = Number(/([\d.]+)%/.exec(acc)?.[1]);
+    // 10 classes: chance is 10%. Three epochs of LeNet-5 on 3,600 CIFAR images clear 20%.
+    expect(pct).toBeGreaterThan(20);
+    await shot(page, '06-runs-list');
+    expect(consoleErrors).toEqual([]);
+  });
+});
