@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SplitConfig } from '../../src/shared/api';
 import { DatasetService } from '../../src/main/services/datasets';
@@ -112,11 +113,6 @@ describe.skipIf(!cifar)('DatasetService on CIFAR-10 subset', () => {
     expect(Buffer.compare(pixels.subarray(at * 3072, (at + 1) * 3072), expected)).toBe(0);
     expect(labels.readInt32LE(at * 4)).toBe(cls.index);
     expect(splits[at]).toBe({ train: 0, val: 1, test: 2 }[item.split!]);
-    // greyscale pack of the same version: same version row, another pack
-    const g = await svc.prepareTraining(datasetId, [16, 16, 1]);
-    expect(g.versionId).toBe(p.versionId);
-    expect(g.packDir).not.toBe(p.packDir);
-    expect(readFileSync(join(g.packDir, 'pixels.u8')).length).toBe(p.meta.count * 256);
     const again = await svc.prepareTraining(datasetId, [32, 32, 3]);
     expect(again).toEqual(p);
     // a changed split makes a new version
@@ -145,6 +141,12 @@ describe.skipIf(!hymen)('prepareTraining with resizing', () => {
       const at = manifest.items.findIndex(([h]) => h === item.hash);
       const size = 64 * 48 * 3;
       expect(Buffer.compare(readFileSync(join(p.packDir, 'pixels.u8')).subarray(at * size, (at + 1) * size), expected)).toBe(0);
+      // greyscale pack of the same version: same version row, another pack, sharp's b-w conversion
+      const g = await svc.prepareTraining(d.id, [16, 16, 1]);
+      expect(g.versionId).toBe(p.versionId);
+      expect(g.packDir).not.toBe(p.packDir);
+      const gExpected = await sharp(decoded.data, { raw: { width: decoded.info.width, height: decoded.info.height, channels: 3 } }).resize(16, 16, { fit: 'cover' }).toColourspace('b-w').raw().toBuffer();
+      expect(Buffer.compare(readFileSync(join(g.packDir, 'pixels.u8')).subarray(at * 256, (at + 1) * 256), gExpected)).toBe(0);
       // delete removes the dataset and its unused blobs
       const hash = item.hash;
       await svc.delete(d.id);
@@ -212,6 +214,17 @@ describe.skipIf(!cifar)('cancel and crash recovery', () => {
       await expect(svc.startImport({ path: '/nonexistent/x/y' })).rejects.toThrow(/^path: \/nonexistent\/x\/y does not exist$/);
       await expect(svc.startImport({ path: cifar!, datasetId: 42 })).rejects.toThrow(/^datasetId: 42 not found/);
       await expect(svc.startImport({ path: join(cifar!, 'train', 'cat', readdirSync(join(cifar!, 'train', 'cat'))[0]) })).rejects.toThrow(/^path: .* is not a folder of images/);
+      // a malformed IDX file: the job fails (not left running) with an error naming the file
+      const bogus = mkdtempSync(join(tmpdir(), 'layerwise-idx-'));
+      try {
+        writeFileSync(join(bogus, 'train-images-idx3-ubyte'), Buffer.from('definitely not IDX'));
+        const failed = await svc.waitForImport((await svc.startImport({ path: bogus })).jobId);
+        expect(failed.status).toBe('failed');
+        expect(failed.error).toMatch(/^path: .*train-images-idx3-ubyte is not an IDX image file/);
+        expect(svc.get(failed.datasetId!).itemCount).toBe(0);
+      } finally {
+        rmSync(bogus, { recursive: true, force: true });
+      }
       expect(() => svc.get(3)).toThrow(/^datasetId: 3 not found/);
       expect(() => svc.getImport(9)).toThrow(/^jobId: 9 not found/);
     } finally {
