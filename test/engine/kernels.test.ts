@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../src/engine/backend';
-import { ENGINE_KERNELS } from '../../src/engine/kernels';
+import { ENGINE_KERNELS, replacedKernels } from '../../src/engine/kernels';
 import { Rng } from '../../src/engine/random';
 
 function randArray(rng: Rng, n: number): Float32Array {
@@ -40,9 +40,12 @@ beforeAll(async () => {
 });
 
 describe('registered kernels', () => {
-  it('lists Conv2DBackpropFilter for wasm', () => {
-    expect(ENGINE_KERNELS.map((k) => `${k.kernelName}/${k.backendName}`)).toContain('Conv2DBackpropFilter/wasm');
-    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+  it('registers ours for wasm: Conv2DBackpropFilter (missing); Conv2DBackpropInput, MaxPoolGrad, BatchMatMul (replaced)', () => {
+    expect(ENGINE_KERNELS.map((k) => `${k.kernelName}/${k.kind}`)).toEqual(['Conv2DBackpropFilter/fill', 'Conv2DBackpropInput/replace', 'MaxPoolGrad/replace', 'BatchMatMul/replace']);
+    for (const k of ENGINE_KERNELS) {
+      expect(tf.getKernel(k.kernelName, 'wasm')).toBeDefined();
+      if (k.kind === 'replace') expect(tf.getKernel(k.kernelName, 'wasm')?.kernelFunc).not.toBe(replacedKernels.get(`${k.kernelName}/wasm`)?.kernelFunc);
+    }
   });
 
   const rng = new Rng(1234);
@@ -78,11 +81,82 @@ describe('registered kernels', () => {
     expect(relErr(got, ref)).toBeLessThanOrEqual(1e-4);
   });
 
-  it('the filter gradient of conv2d (through autograd) matches cpu, and no tensors leak', async () => {
+  it.each(cases)('Conv2DBackpropInput matches cpu: %o', async (c) => {
+    const oh = c.pad === 'same' ? Math.ceil(c.h / c.s) : Math.floor((c.h - c.k) / c.s) + 1;
+    const ow = c.pad === 'same' ? Math.ceil(c.w / c.s) : Math.floor((c.w - c.k) / c.s) + 1;
+    const dy = randArray(rng, c.n * oh * ow * c.cout);
+    const f = randArray(rng, c.k * c.k * c.cin * c.cout);
+    const run = (): tf.Tensor =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor4d(dy, [c.n, oh, ow, c.cout]), filter: tf.tensor4d(f, [c.k, c.k, c.cin, c.cout]) }, {
+        strides: [c.s, c.s],
+        pad: c.pad,
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined,
+        inputShape: [c.n, c.h, c.w, c.cin],
+      } as any) as tf.Tensor;
+    const ref = await on('cpu', run);
+    const got = await on('wasm', run);
+    expect(got.length).toBe(ref.length);
+    expect(relErr(got, ref)).toBeLessThanOrEqual(1e-4);
+  });
+
+  const poolCases: { n: number; h: number; w: number; c: number; k: number; s: number; pad: 'same' | 'valid'; ties: boolean }[] = [];
+  for (const s of [1, 2]) {
+    for (const pad of ['same', 'valid'] as const) {
+      for (let rep = 0; rep < 3; rep++) {
+        const k = 1 + rng.int(3);
+        poolCases.push({ n: 1 + rng.int(3), h: k + rng.int(9), w: k + rng.int(9), c: 1 + rng.int(5), k, s, pad, ties: rep === 2 });
+      }
+    }
+  }
+  poolCases.push({ n: 64, h: 28, w: 28, c: 6, k: 2, s: 2, pad: 'valid', ties: true });
+
+  it.each(poolCases)('MaxPoolGrad matches cpu (ties = ReLU zeros): %o', async (c) => {
+    const x = randArray(rng, c.n * c.h * c.w * c.c);
+    if (c.ties) for (let i = 0; i < x.length; i++) x[i] = Math.max(0, x[i]); // ReLU output: many equal zeros
+    const oh = c.pad === 'same' ? Math.ceil(c.h / c.s) : Math.floor((c.h - c.k) / c.s) + 1;
+    const ow = c.pad === 'same' ? Math.ceil(c.w / c.s) : Math.floor((c.w - c.k) / c.s) + 1;
+    const dy = randArray(rng, c.n * oh * ow * c.c);
+    const run = (): tf.Tensor => {
+      const xt = tf.tensor4d(x, [c.n, c.h, c.w, c.c]);
+      const y = tf.maxPool(xt, c.k, c.s, c.pad);
+      return tf.engine().runKernel('MaxPoolGrad', { dy: tf.tensor4d(dy, [c.n, oh, ow, c.c]), input: xt, output: y }, {
+        filterSize: [c.k, c.k],
+        strides: [c.s, c.s],
+        pad: c.pad,
+        dimRoundingMode: undefined,
+      } as any) as tf.Tensor;
+    };
+    const ref = await on('cpu', run);
+    const got = await on('wasm', run);
+    expect(got.length).toBe(ref.length);
+    expect(relErr(got, ref)).toBeLessThanOrEqual(1e-4);
+  });
+
+  const mmCases: { batch: number[]; m: number; k: number; n: number; ta: boolean; tb: boolean }[] = [];
+  for (const ta of [false, true]) for (const tb of [false, true]) for (const batch of [[], [3], [2, 2]]) mmCases.push({ batch, m: 1 + rng.int(70), k: 1 + rng.int(90), n: 1 + rng.int(50), ta, tb });
+  mmCases.push({ batch: [], m: 64, k: 784, n: 128, ta: true, tb: false }, { batch: [], m: 64, k: 120, n: 400, ta: false, tb: true });
+
+  it.each(mmCases)('BatchMatMul matches cpu: %o', async (c) => {
+    const aShape = [...c.batch, ...(c.ta ? [c.k, c.m] : [c.m, c.k])];
+    const bShape = [...c.batch, ...(c.tb ? [c.n, c.k] : [c.k, c.n])];
+    const a = randArray(rng, aShape.reduce((p, q) => p * q, 1));
+    const b = randArray(rng, bShape.reduce((p, q) => p * q, 1));
+    const run = (): tf.Tensor => tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), c.ta, c.tb);
+    const ref = await on('cpu', run);
+    const got = await on('wasm', run);
+    expect(got.length).toBe(ref.length);
+    expect(relErr(got, ref)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('both gradients of conv2d (through autograd) match cpu, and no tensors leak', async () => {
     const x = randArray(rng, 3 * 9 * 11 * 2);
     const f = randArray(rng, 3 * 3 * 2 * 4);
-    const grad = (): tf.Tensor =>
-      tf.grad((w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(tf.tensor4d(x, [3, 9, 11, 2]), w as tf.Tensor4D, 2, 'same'))))(tf.tensor4d(f, [3, 3, 2, 4]));
+    // d/dx and d/dW of Σ conv2d(x, W)², concatenated.
+    const grad = (): tf.Tensor => {
+      const [gx, gw] = tf.grads((xx: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'))))([tf.tensor4d(x, [3, 9, 11, 2]), tf.tensor4d(f, [3, 3, 2, 4])]);
+      return tf.concat([tf.reshape(gx, [-1]), tf.reshape(gw, [-1])]);
+    };
     const ref = await on('cpu', grad);
     await tf.setBackend('wasm');
     const before = tf.memory().numTensors;

@@ -80,7 +80,9 @@ describe('buildModel', () => {
     const before = loss();
     const n0 = tf.memory().numTensors;
     setDropoutSeeds(model, 1, 0);
-    tf.tidy(() => opt.minimize(() => crossEntropyFromLogits(model.apply(x, { training: true }) as tf.Tensor2D, y), false, vars));
+    tf.tidy(() => {
+      opt.minimize(() => crossEntropyFromLogits(model.apply(x, { training: true }) as tf.Tensor2D, y), false, vars);
+    });
     const after = loss();
     // The SGD optimizer keeps one scalar (−lr) after its first step.
     expect(tf.memory().numTensors - n0).toBeLessThanOrEqual(1);

@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let runNo = 0;
-function job(training: Partial<RunSpecInput['training']> = {}, model = buildPreset('lenet5', { inputShape: [28, 28, 1], numClasses: 10 }), seed = 42): TrainJob {
+function job(training: Partial<RunSpecInput['training']> = {}, model: RunSpecInput['model'] = buildPreset('lenet5', { inputShape: [28, 28, 1], numClasses: 10 }), seed = 42): TrainJob {
   const spec = parseRunSpec({
     datasetId: 1,
     seed,
