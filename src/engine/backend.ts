@@ -81,6 +81,7 @@ async function probeWebGpu(): Promise<{ description: string } | { why: string }>
     if (!adapter) return { why: 'no WebGPU adapter' };
     const info = adapter.info ?? {};
     const description = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+    if (/null-backend/.test(description)) return { why: "Dawn's null backend is not a GPU" };
     const software = Boolean(info.isFallbackAdapter) || SOFTWARE_ADAPTER.test(description);
     if (software && process.env.LAYERWISE_ALLOW_SOFTWARE_GPU !== '1') return { why: `only a software WebGPU adapter (${description})` };
     return { description: software ? `${description} (software)` : description };

@@ -79,7 +79,7 @@ export interface EvalResult {
  * Evaluate in inference mode (dropout off, batch-norm moving statistics) on the items
  * `idx` of `pack`. @returns null when `idx` is empty.
  */
-export function evaluate(model: tfl.LayersModel, pack: LoadedPack, idx: Int32Array, batchSize = EVAL_BATCH_SIZE): EvalResult | null {
+export async function evaluate(model: tfl.LayersModel, pack: LoadedPack, idx: Int32Array, batchSize = EVAL_BATCH_SIZE): Promise<EvalResult | null> {
   if (idx.length === 0) return null;
   const { height, width, channels } = pack.meta;
   const size = height * width * channels;
@@ -90,16 +90,17 @@ export function evaluate(model: tfl.LayersModel, pack: LoadedPack, idx: Int32Arr
   for (let from = 0; from < idx.length; from += batchSize) {
     const n = Math.min(batchSize, idx.length - from);
     fillBatch(pack, idx, from, n, buf, lab);
-    const [l, c] = tf.tidy(() => {
+    const stats = tf.tidy(() => {
       const x = tf.tensor4d(buf.subarray(0, n * size), [n, height, width, channels]);
       const y = tf.tensor1d(lab.subarray(0, n), 'int32');
       const logits = model.apply(x, { training: false }) as tf.Tensor2D;
-      return [tf.mul(crossEntropyFromLogits(logits, y), n), tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))];
+      return tf.stack([tf.mul(crossEntropyFromLogits(logits, y), n), tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))]);
     });
-    lossSum += l.dataSync()[0];
-    correct += c.dataSync()[0];
-    l.dispose();
-    c.dispose();
+    // Asynchronous read: the webgpu backend cannot read synchronously in Node.
+    const [l, c] = await stats.data();
+    stats.dispose();
+    lossSum += l;
+    correct += c;
   }
   return { loss: lossSum / idx.length, accuracy: correct / idx.length };
 }
@@ -190,8 +191,8 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
         if (augmenting) augmentBatch(buf, n, height, width, channels, t.augmentation, augRng);
         setDropoutSeeds(model, seed, globalStep);
 
-        let ce: tf.Scalar | null = null;
-        let hits: tf.Scalar | null = null;
+        // [mini-batch cross-entropy, correct count], read back once per step.
+        let stats: tf.Tensor1D | null = null;
         tf.tidy(() => {
           const x = tf.tensor4d(buf.subarray(0, n * itemSize), [n, height, width, channels]);
           const y = tf.tensor1d(lab.subarray(0, n), 'int32');
@@ -199,20 +200,18 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
             () => {
               const logits = model.apply(x, { training: true }) as tf.Tensor2D;
               const dataLoss = crossEntropyFromLogits(logits, y);
-              ce = tf.keep(dataLoss);
-              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')) as tf.Scalar);
+              stats = tf.keep(tf.stack([dataLoss, tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))]) as tf.Tensor1D);
               const penalty = weightPenalty(kernels, l1, l2);
-              // minimize() disposes the returned objective, so never return `ce` itself.
-              return penalty ? tf.add(dataLoss, penalty) : tf.clone(dataLoss);
+              return penalty ? tf.add(dataLoss, penalty) : dataLoss;
             },
             false,
             vars,
           );
         });
-        const stepLoss = (ce as unknown as tf.Scalar).dataSync()[0];
-        correct += (hits as unknown as tf.Scalar).dataSync()[0];
-        (ce as unknown as tf.Scalar).dispose();
-        (hits as unknown as tf.Scalar).dispose();
+        const statsT = stats as unknown as tf.Tensor1D;
+        const [stepLoss, stepHits] = await statsT.data();
+        statsT.dispose();
+        correct += stepHits;
         if (!Number.isFinite(stepLoss)) throw new Error(`training diverged: loss is ${stepLoss} at epoch ${epoch}, step ${s}; lower the learning rate`);
 
         lossSum += stepLoss * n;
@@ -239,7 +238,7 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
         globalStep++;
       }
 
-      const val = evaluate(model, pack, pack.indices.val);
+      const val = await evaluate(model, pack, pack.indices.val);
       post({
         type: 'metrics',
         epoch,
@@ -256,7 +255,7 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
 
     await yieldToEventLoop();
     if (cancelled()) return;
-    const test = evaluate(model, pack, pack.indices.test);
+    const test = await evaluate(model, pack, pack.indices.test);
     post({ type: 'done', testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null, samplesPerSec: trainSeconds > 0 ? trainSamples / trainSeconds : 0, cancelled: false });
   } finally {
     optimizer.dispose();

@@ -90,7 +90,7 @@ describe('train', () => {
       tf.io.fromMemory({ modelTopology: mj.modelTopology, weightSpecs: mj.weightsManifest[0].weights, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.length) }),
     );
     const p = readPack(pack);
-    const again = evaluate(model, p, p.indices.test)!;
+    const again = (await evaluate(model, p, p.indices.test))!;
     expect(again.accuracy).toBe(done.testAccuracy);
     expect(again.loss).toBeCloseTo(done.testLoss!, 5);
     model.dispose();
