@@ -100,6 +100,15 @@ describe.skipIf(!cifar)('layerwise import / train / runs (in-process, real engin
     expect(o.lines.join('\n')).toMatch(/cancelling the run[\s\S]*run \d+ cancelled/);
   });
 
+  it('reassigns splits', async () => {
+    const o = io();
+    expect(await runCli(argv('split', 'tiny', '--train', '50', '--val', '25', '--test', '25', '--seed', '1', '--data-dir', dir.root), o)).toBe(0);
+    expect(o.lines.join('\n')).toContain('train 20, val 10, test 10');
+    const bad = io();
+    expect(await runCli(argv('split', 'tiny', '--train', '50', '--val', '10', '--test', '10', '--data-dir', dir.root), bad)).toBe(2);
+    expect(bad.errors.join('\n')).toContain('split.train');
+  });
+
   it('lists runs', async () => {
     const o = io();
     expect(await runCli(argv('runs', '--data-dir', dir.root), o)).toBe(0);

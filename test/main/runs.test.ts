@@ -221,6 +221,27 @@ describe.skipIf(!cifar)('runs with a real engine on 2 CIFAR-10 classes × 20 ima
     expect((await app.runs.waitFor(a.runId)).status).toBe('cancelled');
   });
 
+  it('deleting the dataset during a run stops its engine; nothing breaks', async () => {
+    const other = tempDir();
+    try {
+      tinyCifarFolder(other.path, ['ship', 'truck'], 10);
+      const { jobId } = (await app.handle('datasets.import', { path: other.path, name: 'doomed' })) as { jobId: number };
+      const doomed = (await app.datasets.waitForImport(jobId)).datasetId!;
+      const { runId } = await app.runs.start({ spec: linearSpec(doomed, { epochs: 1000, batchSize: 1 }) });
+      await nextEvent(app, (e) => e.event === 'run.progress' && e.payload.runId === runId);
+      const engine = launcher.launched[launcher.launched.length - 1];
+      const exited = new Promise<void>((resolve) => engine.onExit(() => resolve()));
+      await app.handle('datasets.delete', { datasetId: doomed });
+      await exited;
+      expect(app.runs.isActive(runId)).toBe(false);
+      await expect(app.handle('runs.get', { runId })).rejects.toMatchObject({ code: 'not_found' });
+      expect(app.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(app.db.pragma('foreign_key_check')).toEqual([]);
+    } finally {
+      other.cleanup();
+    }
+  });
+
   it('an engine that exits without done is marked failed with its stderr tail', async () => {
     const scripts = tempDir();
     const dying = scriptLauncher(scripts.path, 'dying', `process.on('message', () => { process.stderr.write('Error: out of memory in conv2d\\n'); process.exit(3); });`);

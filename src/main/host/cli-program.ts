@@ -6,6 +6,7 @@
  *   layerwise train --dataset <id|name> --preset linear|mlp|lenet5 [--epochs …]
  *   layerwise runs [--dataset <id|name>]
  *   layerwise datasets
+ *   layerwise split <id|name> [--train 80 --val 10 --test 10 --seed 0 | --mode given]
  *   layerwise serve [--port 7700] [--host 127.0.0.1] [--demo]
  * all with --data-dir (default LAYERWISE_HOME or ~/.layerwise).
  */
@@ -271,6 +272,27 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
           const rows = list.map((d) => [String(d.id), d.name, String(d.itemCount), String(d.classCount), `${d.counts.train}/${d.counts.val}/${d.counts.test}`, d.typicalShape ? d.typicalShape.join('×') : '—']);
           for (const l of table(['id', 'name', 'images', 'classes', 'train/val/test', 'shape'], rows)) io.out(l);
         }
+        return 0;
+      }),
+    );
+
+  program
+    .command('split')
+    .description('reassign the splits of a dataset: random percentages (seeded, stratified per class) or the splits the files came with')
+    .argument('<dataset>', 'dataset id or name')
+    .addOption(new Option('--mode <mode>', 'random, or given (the folders’ own train/val/test)').choices(['random', 'given']).default('random'))
+    .option('--train <pct>', 'percentage for training', num(0, 100), 80)
+    .option('--val <pct>', 'percentage for validation', num(0, 100), 10)
+    .option('--test <pct>', 'percentage for testing', num(0, 100), 10)
+    .option('--val-from-train <pct>', "given mode: percentage of train moved to val when the source has no val split", num(0, 90), 10)
+    .option('--seed <n>', 'random seed', int(0, 2 ** 31 - 1), 0)
+    .addOption(dataDirOption())
+    .action(async (ref: string, o: { mode: 'random' | 'given'; train: number; val: number; test: number; valFromTrain: number; seed: number; dataDir?: string }) =>
+      withApp(o.dataDir, async (app) => {
+        const ds = await findDataset(app, ref);
+        const split = { mode: o.mode, train: o.train, val: o.val, test: o.test, valFromTrain: o.valFromTrain, seed: o.seed };
+        const d = (await app.handle('datasets.setSplit', { datasetId: ds.id, split })) as DatasetSummary;
+        io.out(`dataset ${d.id} "${d.name}": train ${d.counts.train}, val ${d.counts.val}, test ${d.counts.test}`);
         return 0;
       }),
     );

@@ -411,6 +411,12 @@ export class RunService implements Disposable {
     if (this.disposed || run.finished) return;
     const t = now();
     const id = run.runId;
+    if (!this.stmt.status.get(id)) {
+      // The run was deleted (with its dataset) while training: stop the engine.
+      run.finished = true;
+      run.engine?.kill('SIGKILL');
+      return;
+    }
     switch (msg.type) {
       case 'ready':
         this.stmt.setRunning.run(msg.backend, t, id);
@@ -511,8 +517,11 @@ export class RunService implements Disposable {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
+    const live = new Set<number>();
+    for (const m of batch) live.add(m.runId);
+    for (const id of live) if (!this.stmt.status.get(id)) live.delete(id); // run deleted (with its dataset) meanwhile
     this.db.transaction(() => {
-      for (const m of batch) this.stmt.insertMetric.run(m.runId, m.name, m.epoch, m.step, m.value, m.time);
+      for (const m of batch) if (live.has(m.runId)) this.stmt.insertMetric.run(m.runId, m.name, m.epoch, m.step, m.value, m.time);
     })();
     if (this.disposed) return;
     const byRun = new Map<number, Metric[]>();
