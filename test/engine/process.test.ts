@@ -13,7 +13,8 @@ import { buildPreset } from '../../src/shared/spec';
 import { writeSyntheticPack } from './helpers/pack';
 
 const root = resolve(__dirname, '../..');
-const bundle = join(root, 'out/main/engine.js');
+// LAYERWISE_ENGINE_BUNDLE points at another build (e.g. `electron-vite build --outDir …`).
+const bundle = process.env.LAYERWISE_ENGINE_BUNDLE ?? join(root, 'out/main/engine.js');
 let dir = '';
 let pack = '';
 
