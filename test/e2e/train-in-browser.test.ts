@@ -46,7 +46,7 @@ describe.skipIf(!existsSync(cifar))('train in the browser (needs ../shared/data/
     await page.getByTestId('grid-tile').first().waitFor({ timeout: 30_000 });
     // The first rows of thumbnails really load (decoded images, not broken links).
     const loaded = (): Promise<number> =>
-      page.$$eval('[data-testid=grid-tile] img', (imgs) => (imgs as HTMLImageElement[]).slice(0, 24).filter((i) => i.complete && i.naturalWidth > 0).length);
+      page.$$eval('[data-testid=grid-tile] img', (imgs) => (imgs as unknown as { complete: boolean; naturalWidth: number }[]).slice(0, 24).filter((i) => i.complete && i.naturalWidth > 0).length);
     await expect.poll(loaded, { timeout: 30_000, interval: 250 }).toBe(24);
     expect(await page.getByTestId('count-train').innerText()).toMatch(/\d/);
     await shot(page, '02-dataset');

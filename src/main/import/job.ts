@@ -39,7 +39,11 @@ export interface ImportJobContext {
   onProgress(p: ImportProgress): void;
 }
 
-/** Default split configuration for a new dataset, by whether its source came with splits. */
+/**
+ * Split settings of a new dataset: the given splits when the source brought a train
+ * split, else a seeded stratified 80/10/10 split (a source with only a test split, such
+ * as the Fashion-MNIST `t10k` files alone, would otherwise have nothing to train on).
+ */
 export function defaultSplitConfig(hasSplits: boolean): SplitConfig {
   return hasSplits ? { mode: 'given', train: 80, val: 10, test: 10, valFromTrain: 10, seed: 42 } : { mode: 'random', train: 80, val: 10, test: 10, valFromTrain: 10, seed: 42 };
 }
@@ -70,7 +74,7 @@ export async function runImportJob(ctx: ImportJobContext): Promise<'done' | 'can
     for (const name of source.classNames) {
       if (!classIds.has(name)) classIds.set(name, Number(insertClass.run(datasetId, nextIdx++, name).lastInsertRowid));
     }
-    if (ctx.newDataset) db.prepare('UPDATE datasets SET split_config = ? WHERE id = ?').run(JSON.stringify(defaultSplitConfig(source.hasSplits)), datasetId);
+    if (ctx.newDataset) db.prepare('UPDATE datasets SET split_config = ? WHERE id = ?').run(JSON.stringify(defaultSplitConfig(source.hasSplits && source.entries.some((e) => e.split === 'train'))), datasetId);
   })();
   const config = JSON.parse((db.prepare('SELECT split_config FROM datasets WHERE id = ?').get(datasetId) as { split_config: string }).split_config) as SplitConfig;
 
