@@ -104,6 +104,8 @@ export async function startEngineProcess(): Promise<void> {
   };
   process.on('uncaughtException', die);
   process.on('unhandledRejection', die);
+  // A forked engine whose parent went away (IPC closed) must not train on as an orphan.
+  if (typeof process.send === 'function') process.once('disconnect', () => process.exit(1));
   const code = await runEngine(transport);
   await transport.flush();
   process.exit(code);

@@ -132,6 +132,8 @@ function checkPackFits(pack: LoadedPack, spec: RunSpec): void {
  * Training loss per step / epoch is the mean cross-entropy of the mini-batch(es), without
  * the L1/L2 penalty (the optimised objective adds it), so train and val losses compare.
  * Train accuracy is measured on the training batches as seen (augmented, dropout on).
+ * With `maxTrainSamples` > 0 each epoch uses the first that many items of its own
+ * shuffle (a different subset per epoch); the last batch of an epoch may be smaller.
  *
  * The tfjs backend must already be initialised (initBackend). Everything is seeded from
  * spec.seed: weights, per-epoch shuffles, dropout masks, augmentation.

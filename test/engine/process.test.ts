@@ -30,7 +30,7 @@ interface Outcome {
 }
 
 /** Fork the engine, send `first`, call `onMsg` for each message; resolve on exit. */
-function runEngineProcess(entry: 'tsx' | 'bundle', first: unknown, onMsg?: (m: EngineToMain, send: (x: unknown) => void) => void): Promise<Outcome> {
+function runEngineProcess(entry: 'tsx' | 'bundle', first: unknown, onMsg?: (m: EngineToMain, send: (x: unknown) => void, disconnect: () => void) => void): Promise<Outcome> {
   const child =
     entry === 'tsx'
       ? fork(join(root, 'src/engine/entry.ts'), [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
@@ -46,7 +46,7 @@ function runEngineProcess(entry: 'tsx' | 'bundle', first: unknown, onMsg?: (m: E
     child.on('message', (raw) => {
       const m = EngineToMainSchema.parse(raw);
       msgs.push(m);
-      onMsg?.(m, (x) => child.send(x as never));
+      onMsg?.(m, (x) => child.send(x as never), () => child.disconnect());
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -95,6 +95,18 @@ describe.each(entries)('engine process (%s)', (entry) => {
     expect(code).toBe(0);
     expect(msgs[msgs.length - 1]).toMatchObject({ type: 'done', cancelled: true });
     expect(msgs.filter((m) => m.type === 'metrics').length).toBeLessThan(50);
+  });
+
+  it('exits (1) when its parent disconnects mid-training', async () => {
+    let done = false;
+    const { msgs, code } = await runEngineProcess(entry, jobFor(50), (m, _send, disconnect) => {
+      if (m.type === 'progress' && !done) {
+        done = true;
+        disconnect();
+      }
+    });
+    expect(code).toBe(1);
+    expect(msgs.some((m) => m.type === 'done')).toBe(false);
   });
 
   it('answers an invalid job with failed naming the field, exit 1', async () => {
