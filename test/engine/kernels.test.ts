@@ -58,6 +58,8 @@ describe('registered kernels', () => {
       }
     }
   }
+  // Filters larger than the input ('same' padding on both sides), odd strides.
+  cases.push({ n: 2, h: 1, w: 1, cin: 2, cout: 3, k: 3, s: 1, pad: 'same' }, { n: 1, h: 2, w: 3, cin: 1, cout: 2, k: 5, s: 2, pad: 'same' }, { n: 2, h: 7, w: 9, cin: 3, cout: 2, k: 4, s: 3, pad: 'same' });
   // LeNet-5's own shapes, at a training batch size.
   cases.push({ n: 64, h: 28, w: 28, cin: 1, cout: 6, k: 5, s: 1, pad: 'same' }, { n: 64, h: 14, w: 14, cin: 6, cout: 16, k: 5, s: 1, pad: 'valid' });
 

@@ -47,24 +47,35 @@ export function conv2DBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: Te
   const cv = backend.typedArrayFromHeap(cols);
   const rowStride = w * cin;
   const imgStride = h * rowStride;
+  // One Float32Array over the whole heap, for copyWithin between tensors without allocations.
+  const heap = new Float32Array(xv.buffer);
+  const xOff = xv.byteOffset >> 2;
+  const cOff = cv.byteOffset >> 2;
   // Row r = (i·fw + j)·cin + c of colsᵀ holds x[b, oy·sh − top + i, ox·sw − left + j, c] for every (b, oy, ox).
   for (let i = 0; i < fh; i++) {
     for (let j = 0; j < fw; j++) {
+      // Output columns whose input column ix = ox·sw − left + j lies inside [0, w).
+      const oxStart = Math.min(ow, Math.max(0, Math.ceil((left - j) / sw)));
+      const oxEnd = Math.max(oxStart, Math.min(ow, Math.ceil((w + left - j) / sw)));
+      const ix0 = oxStart * sw - left + j;
       for (let c = 0; c < cin; c++) {
         let o = ((i * fw + j) * cin + c) * m;
         for (let b = 0; b < n; b++) {
           const xb = b * imgStride + c;
-          for (let oy = 0; oy < oh; oy++) {
+          for (let oy = 0; oy < oh; oy++, o += ow) {
             const iy = oy * sh - top + i;
             if (iy < 0 || iy >= h) {
               cv.fill(0, o, o + ow);
-              o += ow;
               continue;
             }
-            const xr = xb + iy * rowStride;
-            for (let ox = 0; ox < ow; ox++) {
-              const ix = ox * sw - left + j;
-              cv[o++] = ix >= 0 && ix < w ? xv[xr + ix * cin] : 0;
+            if (oxStart > 0) cv.fill(0, o, o + oxStart);
+            if (oxEnd < ow) cv.fill(0, o + oxEnd, o + ow);
+            let src = xb + iy * rowStride + ix0 * cin;
+            if (sw === 1 && cin === 1) {
+              heap.copyWithin(cOff + o + oxStart, xOff + src, xOff + src + (oxEnd - oxStart));
+            } else {
+              const step = sw * cin;
+              for (let ox = oxStart; ox < oxEnd; ox++, src += step) cv[o + ox] = xv[src];
             }
           }
         }
