@@ -34,9 +34,11 @@ describe.skipIf(!mnist)('IDX import: MNIST test set', () => {
     expect(d.classes.map((c) => c.name)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     expect(d.classes.map((c) => c.counts.total)).toEqual(OFFICIAL);
     expect(d.typicalShape).toEqual([28, 28, 1]);
-    // given split: all test (t10k), since the source has test only; val carved from train is empty
-    expect(d.split.mode).toBe('given');
-    expect(d.counts).toEqual({ train: 0, val: 0, test: 10_000 });
+    // t10k alone brings no train split, so the new dataset gets a seeded stratified 80/10/10 split
+    expect(d.split.mode).toBe('random');
+    expect(d.counts.train + d.counts.val + d.counts.test).toBe(10_000);
+    expect(Math.abs(d.counts.train - 8000)).toBeLessThanOrEqual(10);
+    expect(Math.abs(d.counts.test - 1000)).toBeLessThanOrEqual(10);
 
     // item #0 holds the IDX pixels exactly (a 7)
     const raw = gunzipSync(readFileSync(join(mnist!, 't10k-images-idx3-ubyte.gz')));
