@@ -46,6 +46,12 @@ export const EngineToMainSchema = z.discriminatedUnion('type', [
     seconds: z.number(),
   }),
   z.object({ type: z.literal('checkpoint'), epoch: z.number().int(), path: z.string() }),
+  /**
+   * After the last epoch, before `done`: softmax probabilities of the final model for every
+   * pack item, in pack order, as little-endian float32 `count × numClasses` in `path`
+   * (`<outDir>/predictions.f32`). Val and test rows are out-of-sample; train rows are not.
+   */
+  z.object({ type: z.literal('predictions'), path: z.string(), count: z.number().int(), numClasses: z.number().int() }),
   /** Finished: test metrics are null when the dataset has no test split. */
   z.object({ type: z.literal('done'), testLoss: z.number().nullable(), testAccuracy: z.number().nullable(), samplesPerSec: z.number(), cancelled: z.boolean() }),
   z.object({ type: z.literal('failed'), error: z.string() }),
