@@ -33,7 +33,7 @@ if [ ${#need[@]} -gt 0 ]; then
     || echo "could not install ${need[*]}: the tests that need them will fail"
 fi
 
-step "eslint (import rules between src/* folders)" npx eslint src test
+step "eslint (import rules between src/* folders)" npx eslint src test bench
 step "tsc (main, preload, engine, shared, tests)" npx tsc --noEmit -p tsconfig.node.json
 step "vue-tsc (renderer)" npx vue-tsc --noEmit -p tsconfig.web.json
 step "electron-vite build" npx electron-vite build
