@@ -4,6 +4,7 @@
  * renderer reaches them over Electron IPC (preload) or WebSocket (headless host).
  */
 import { z } from 'zod';
+import { StepProgressShape } from './engine-protocol';
 import { RunSpecSchema } from './spec';
 
 export const SplitSchema = z.enum(['train', 'val', 'test']);
@@ -284,16 +285,7 @@ export const events = {
   'import.progress': z.object({ jobId: Id, datasetId: Id.nullable(), phase: z.enum(['scanning', 'importing', 'thumbnails']), done: z.number(), total: z.number(), skipped: z.number() }),
   'import.finished': ImportJobSchema,
   'run.status': z.object({ runId: Id, status: RunStatusSchema, backend: z.string().nullable(), error: z.string().nullable() }),
-  'run.progress': z.object({
-    runId: Id,
-    epoch: z.number().int(),
-    epochs: z.number().int(),
-    step: z.number().int(),
-    totalSteps: z.number().int(),
-    loss: z.number(),
-    samplesPerSec: z.number(),
-    etaSeconds: z.number(),
-  }),
+  'run.progress': z.object({ runId: Id, ...StepProgressShape }),
   'run.metrics': z.object({ runId: Id, metrics: z.array(MetricSchema) }),
   /** Labels, classes, exclusions or splits of a dataset changed (from any client). */
   'dataset.changed': z.object({ datasetId: Id, what: z.enum(['labels', 'classes', 'items', 'splits']) }),

@@ -6,6 +6,17 @@
 import { z } from 'zod';
 import { RunSpecSchema } from './spec';
 
+/** One training step: epoch (0-based) of epochs, global 0-based step of totalSteps, its mini-batch loss, throughput in samples/s, estimated seconds left. */
+export const StepProgressShape = {
+  epoch: z.number().int(),
+  epochs: z.number().int(),
+  step: z.number().int(),
+  totalSteps: z.number().int(),
+  loss: z.number(),
+  samplesPerSec: z.number(),
+  etaSeconds: z.number(),
+};
+
 export const TrainJobSchema = z.object({
   type: z.literal('train'),
   runId: z.number().int().positive(),
@@ -24,16 +35,7 @@ export const EngineToMainSchema = z.discriminatedUnion('type', [
   /** Backend initialised: 'webgpu' | 'wasm' | 'cpu', plus adapter / thread details. */
   z.object({ type: z.literal('ready'), backend: z.string(), detail: z.string().optional() }),
   /** One training step: global 0-based step, its mini-batch loss, throughput in samples/s. */
-  z.object({
-    type: z.literal('progress'),
-    epoch: z.number().int(),
-    epochs: z.number().int(),
-    step: z.number().int(),
-    totalSteps: z.number().int(),
-    loss: z.number(),
-    samplesPerSec: z.number(),
-    etaSeconds: z.number(),
-  }),
+  z.object({ type: z.literal('progress') }).extend(StepProgressShape),
   /** End of an epoch (0-based). Accuracies are fractions in [0, 1]. val* are null when there is no validation split. */
   z.object({
     type: z.literal('metrics'),
