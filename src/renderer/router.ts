@@ -1,6 +1,7 @@
 import { createRouter, createWebHashHistory, type RouterHistory } from 'vue-router';
 import DatasetsView from './views/DatasetsView.vue';
 import DatasetView from './views/DatasetView.vue';
+import LabelingView from './views/LabelingView.vue';
 import NewRunView from './views/NewRunView.vue';
 import RunsView from './views/RunsView.vue';
 import RunView from './views/RunView.vue';
@@ -12,6 +13,7 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
       { path: '/', redirect: '/datasets' },
       { path: '/datasets', name: 'datasets', component: DatasetsView, meta: { title: 'Datasets' } },
       { path: '/datasets/:id(\\d+)', name: 'dataset', component: DatasetView, props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'Dataset' } },
+      { path: '/datasets/:id(\\d+)/label', name: 'label', component: LabelingView, props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'Label' } },
       { path: '/runs', name: 'runs', component: RunsView, meta: { title: 'Runs' } },
       { path: '/runs/new', name: 'new-run', component: NewRunView, meta: { title: 'New run' } },
       { path: '/runs/:id(\\d+)', name: 'run', component: RunView, props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'Run' } },
