@@ -11,6 +11,7 @@ import { augmentBatch, isIdentity } from './augment';
 import { saveCheckpoint } from './checkpoint';
 import { buildModel, crossEntropyFromLogits, INPUT_SCALE, penalisedKernels, setDropoutSeeds, trainableVariables, weightPenalty } from './model';
 import { readPack, type LoadedPack } from './pack-reader';
+import { writePredictions } from './predict';
 import { deriveSeed, Rng } from './random';
 
 /** Minimum interval between two `progress` messages within an epoch (the last step of an epoch is always sent). */
@@ -126,7 +127,7 @@ function checkPackFits(pack: LoadedPack, spec: RunSpec): void {
  * Train one job. Sends, in order: per step `progress` (throttled to one per
  * PROGRESS_INTERVAL_MS, always the last step of each epoch), per epoch `metrics` then
  * `checkpoint` (`<outDir>/epoch-<e>/model.json`, e the 0-based epoch as in the message),
- * and at the end `done` (test split evaluated; null when empty). When `signal.aborted`
+ * and at the end `predictions` (see ./predict.ts) then `done` (test split evaluated; null when empty). When `signal.aborted`
  * turns true between two steps it sends `done` with cancelled: true and returns.
  *
  * Training loss per step / epoch is the mean cross-entropy of the mini-batch(es), without
@@ -258,6 +259,8 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
     await yieldToEventLoop();
     if (cancelled()) return;
     const test = await evaluate(model, pack, pack.indices.test);
+    // Softmax of the final model for every pack item (pack order), for suggestions and the confusion matrix.
+    post({ type: 'predictions', ...(await writePredictions(model, pack, job.outDir)) });
     post({ type: 'done', testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null, samplesPerSec: trainSeconds > 0 ? trainSamples / trainSeconds : 0, cancelled: false });
   } finally {
     optimizer.dispose();

@@ -60,11 +60,13 @@ describe.skipIf(!cifar)('DatasetService on CIFAR-10 subset', () => {
 
   it('random split: seeded (deterministic), stratified within 1 item per class', () => {
     const cfg: SplitConfig = { mode: 'random', train: 70, val: 15, test: 15, valFromTrain: 10, seed: 123 };
-    const a = svc.setSplit(datasetId, cfg);
+    // A full re-split moves test images, so it needs allowFromTest (issue 4: a test image never moves silently).
+    const all = { allowFromTest: true };
+    const a = svc.setSplit(datasetId, cfg, all);
     const splitsA = svc.items({ datasetId, offset: 0, limit: 5000 }).items.map((i) => `${i.id}:${i.split}`).sort();
-    svc.setSplit(datasetId, { ...cfg, seed: 124 });
+    svc.setSplit(datasetId, { ...cfg, seed: 124 }, all);
     const splitsOther = svc.items({ datasetId, offset: 0, limit: 5000 }).items.map((i) => `${i.id}:${i.split}`).sort();
-    const b = svc.setSplit(datasetId, cfg);
+    const b = svc.setSplit(datasetId, cfg, all);
     const splitsB = svc.items({ datasetId, offset: 0, limit: 5000 }).items.map((i) => `${i.id}:${i.split}`).sort();
     expect(splitsB).toEqual(splitsA);
     expect(splitsOther).not.toEqual(splitsA);

@@ -8,6 +8,7 @@ import type { Db } from '../db/db';
 import { now } from '../db/db';
 import type { BlobStore } from '../blobs';
 import type { SplitConfig } from '../../shared/api';
+import { dhashImage } from '../phash';
 import { SkipError, type NormalizedImage } from './image';
 import { mapPool } from './pool';
 import type { ImportEntry, Importer } from './types';
@@ -48,7 +49,7 @@ export function defaultSplitConfig(hasSplits: boolean): SplitConfig {
   return hasSplits ? { mode: 'given', train: 80, val: 10, test: 10, valFromTrain: 10, seed: 42 } : { mode: 'random', train: 80, val: 10, test: 10, valFromTrain: 10, seed: 42 };
 }
 
-type Outcome = { entry: ImportEntry; image: NormalizedImage; hash: string } | { entry: ImportEntry; skip: string };
+type Outcome = { entry: ImportEntry; image: NormalizedImage; hash: string; phash: string | null } | { entry: ImportEntry; skip: string };
 
 /**
  * Run the job to the end or to cancellation. Returns 'done' or 'cancelled'; items
@@ -67,7 +68,7 @@ export async function runImportJob(ctx: ImportJobContext): Promise<'done' | 'can
   db.transaction(() => {
     for (const s of source.skipped) insertSkip.run(jobId, s.path, s.reason);
     skipped += source.skipped.length;
-    const rows = db.prepare('SELECT id, name, idx FROM classes WHERE dataset_id = ?').all(datasetId) as { id: number; name: string; idx: number }[];
+    const rows = db.prepare('SELECT id, name, idx FROM classes WHERE dataset_id = ? AND deleted_at IS NULL').all(datasetId) as { id: number; name: string; idx: number }[];
     let nextIdx = rows.reduce((m, r) => Math.max(m, r.idx + 1), 0);
     for (const r of rows) classIds.set(r.name, r.id);
     const insertClass = db.prepare('INSERT INTO classes (dataset_id, idx, name) VALUES (?, ?, ?)');
@@ -76,9 +77,10 @@ export async function runImportJob(ctx: ImportJobContext): Promise<'done' | 'can
     }
     if (ctx.newDataset) db.prepare('UPDATE datasets SET split_config = ? WHERE id = ?').run(JSON.stringify(defaultSplitConfig(source.hasSplits && source.entries.some((e) => e.split === 'train'))), datasetId);
   })();
-  const config = JSON.parse((db.prepare('SELECT split_config FROM datasets WHERE id = ?').get(datasetId) as { split_config: string }).split_config) as SplitConfig;
 
-  const insertBlob = db.prepare("INSERT OR IGNORE INTO blobs (hash, size, width, height, channels, format) VALUES (?, ?, ?, ?, ?, 'png')");
+  const insertBlob = db.prepare(
+    "INSERT INTO blobs (hash, size, width, height, channels, format, phash) VALUES (?, ?, ?, ?, ?, 'png', ?) ON CONFLICT (hash) DO UPDATE SET phash = COALESCE(blobs.phash, excluded.phash)",
+  );
   const insertItem = db.prepare('INSERT OR IGNORE INTO items (dataset_id, blob_hash, original_name, class_id, split, given_split, excluded, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)');
   const insertLabel = db.prepare("INSERT INTO label_events (item_id, old_class_id, new_class_id, time, source) VALUES (?, NULL, ?, ?, 'import')");
   const updateJob = db.prepare('UPDATE import_jobs SET imported = imported + ?, duplicates = duplicates + ? WHERE id = ?');
@@ -96,13 +98,13 @@ export async function runImportJob(ctx: ImportJobContext): Promise<'done' | 'can
       const className = o.entry.className;
       // Classes met only now (an importer may discover them late): create them.
       if (className !== null && !classIds.has(className)) {
-        const idx = (db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM classes WHERE dataset_id = ?').get(datasetId) as { n: number }).n;
+        const idx = (db.prepare('SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM classes WHERE dataset_id = ? AND deleted_at IS NULL').get(datasetId) as { n: number }).n;
         classIds.set(className, Number(db.prepare('INSERT INTO classes (dataset_id, idx, name) VALUES (?, ?, ?)').run(datasetId, idx, className).lastInsertRowid));
       }
       const classId = className === null ? null : classIds.get(className)!;
-      insertBlob.run(o.hash, o.image.png.length, o.image.width, o.image.height, o.image.channels);
-      const split = config.mode === 'given' ? (o.entry.split ?? 'train') : null;
-      const r = insertItem.run(datasetId, o.hash, o.entry.name, classId, split, o.entry.split, t);
+      insertBlob.run(o.hash, o.image.png.length, o.image.width, o.image.height, o.image.channels, o.phash);
+      // No split yet: the caller assigns new items by the dataset's rule at the end (applySplits 'new-items').
+      const r = insertItem.run(datasetId, o.hash, o.entry.name, classId, null, o.entry.split, t);
       if (r.changes === 1) {
         imported++;
         if (classId !== null) insertLabel.run(r.lastInsertRowid, classId, t);
@@ -135,7 +137,7 @@ export async function runImportJob(ctx: ImportJobContext): Promise<'done' | 'can
           const image = await entry.load();
           const { hash } = await blobs.put(image.png);
           if (image.thumb) await blobs.putThumb(hash, image.thumb);
-          out = { entry, image, hash };
+          out = { entry, image, hash, phash: await dhashImage(image.png).catch(() => null) };
         } catch (err) {
           if (!(err instanceof SkipError)) throw err;
           out = { entry, skip: err.message };

@@ -7,6 +7,8 @@
 import type { z } from 'zod';
 import { requests, type ApiErrorShape, type DatasetDetail, type DatasetSummary, type ImportJob, type Item, type Params, type RequestName, type Result, type SplitConfig } from '../../shared/api';
 import { formatZodError, SpecError } from '../../shared/spec';
+import type { LabelService } from './labels';
+import type { QualityService } from './quality';
 import type { RunService } from './runs';
 
 /** An error that carries an API error code (and the offending field) across a transport. */
@@ -31,7 +33,8 @@ export interface ApiDatasets {
   cancelImport(jobId: number): MaybePromise<{ ok: boolean } | boolean | void>;
   getImport(jobId: number): MaybePromise<ImportJob | null | undefined>;
   items(params: Params<'datasets.items'>): MaybePromise<{ total: number; items: Item[] }>;
-  setSplit(datasetId: number, split: SplitConfig): MaybePromise<DatasetDetail | void>;
+  setSplit(datasetId: number, split: SplitConfig, opts?: { allowFromTest?: boolean }): MaybePromise<DatasetDetail | void>;
+  itemIds(params: Params<'items.ids'>): MaybePromise<{ ids: number[] }>;
   delete(datasetId: number): MaybePromise<unknown>;
 }
 
@@ -40,6 +43,8 @@ export interface ApiServices {
   systemInfo(): Result<'system.info'>;
   datasets: ApiDatasets;
   runs: Pick<RunService, 'list' | 'get' | 'start' | 'cancel' | 'metrics'>;
+  labels: Pick<LabelService, 'assign' | 'undo' | 'redo' | 'history' | 'exclude' | 'move' | 'upload' | 'addClass' | 'updateClass' | 'mergeClasses' | 'deleteClass' | 'resolveSuggestion'>;
+  quality: Pick<QualityService, 'listVersions' | 'diff' | 'nearDuplicates' | 'confusion' | 'listSuggestions'>;
 }
 
 export interface ApiHandlerOptions {
@@ -110,14 +115,14 @@ function notFound(what: string, field: string): never {
  * mapped by toApiError.
  */
 export function createApiHandler(services: ApiServices, options: ApiHandlerOptions = {}): ApiHandler {
-  const { datasets, runs } = services;
+  const { datasets, runs, labels, quality } = services;
   const impl: { [N in RequestName]: (p: z.infer<(typeof requests)[N]['params']>) => MaybePromise<unknown> } = {
     'system.info': () => services.systemInfo(),
     'datasets.list': () => datasets.list(),
     'datasets.get': (p) => datasets.get(p.datasetId),
     'datasets.import': (p) => datasets.startImport(p),
     'datasets.items': (p) => datasets.items(p),
-    'datasets.setSplit': async (p) => (await datasets.setSplit(p.datasetId, p.split)) ?? datasets.get(p.datasetId),
+    'datasets.setSplit': async (p) => (await datasets.setSplit(p.datasetId, p.split, { allowFromTest: p.allowFromTest })) ?? datasets.get(p.datasetId),
     'datasets.delete': async (p) => {
       await datasets.delete(p.datasetId);
       return { ok: true as const };
@@ -132,6 +137,24 @@ export function createApiHandler(services: ApiServices, options: ApiHandlerOptio
     'runs.start': (p) => runs.start(p),
     'runs.cancel': (p) => runs.cancel(p.runId),
     'runs.metrics': (p) => runs.metrics(p.runId),
+    'items.ids': (p) => datasets.itemIds(p),
+    'labels.assign': (p) => labels.assign(p),
+    'labels.undo': (p) => labels.undo(p.datasetId),
+    'labels.redo': (p) => labels.redo(p.datasetId),
+    'labels.history': (p) => labels.history(p),
+    'items.exclude': (p) => labels.exclude(p),
+    'items.move': (p) => labels.move(p),
+    'items.upload': (p) => labels.upload(p),
+    'classes.add': (p) => labels.addClass(p),
+    'classes.update': (p) => labels.updateClass(p),
+    'classes.merge': (p) => labels.mergeClasses(p),
+    'classes.delete': (p) => labels.deleteClass(p),
+    'versions.list': (p) => quality.listVersions(p.datasetId),
+    'versions.diff': (p) => quality.diff(p.fromVersionId, p.toVersionId),
+    'duplicates.near': (p) => quality.nearDuplicates(p),
+    'runs.confusion': (p) => quality.confusion(p.runId, p.split),
+    'suggestions.list': (p) => quality.listSuggestions(p),
+    'suggestions.resolve': (p) => labels.resolveSuggestion(p),
   };
 
   return async (method, params) => {

@@ -14,6 +14,8 @@ import { Emitter, type ApiEvent, type Disposable } from '../events';
 import { dataPaths, type DataPaths } from '../paths';
 import { createApiHandler, type ApiHandler, type ApiHandlerOptions } from './api-router';
 import { DatasetService } from './datasets';
+import { LabelService } from './labels';
+import { QualityService } from './quality';
 import { RunService } from './runs';
 
 export interface AppOptions {
@@ -39,6 +41,8 @@ export interface App extends Disposable {
   readonly blobs: BlobStore;
   readonly datasets: DatasetService;
   readonly runs: RunService;
+  readonly labels: LabelService;
+  readonly quality: QualityService;
   /** The API: one request → its result; rejects with ApiError. */
   readonly handle: ApiHandler;
   /** Every API event of every service. */
@@ -72,16 +76,27 @@ export function createApp(options: AppOptions): App {
     const datasets = new DatasetService({ db, paths });
     const blobs = datasets.blobs;
     disposables.push(datasets);
+    const quality = new QualityService({ db, blobs, versions: datasets.versions });
+    const labels = new LabelService({
+      db,
+      blobs,
+      classInfo: (datasetId, classId) => {
+        const c = datasets.get(datasetId).classes.find((x) => x.id === classId);
+        if (!c) throw new Error(`classId: class ${classId} not found`);
+        return c;
+      },
+    });
+    disposables.push(labels);
     const launcher = options.launcher ?? new NodeEngineLauncher(defaultEngineEntry());
-    const runs = new RunService({ db, paths, datasets, launcher, concurrency: options.concurrency, cancelTimeoutMs: options.cancelTimeoutMs });
+    const runs = new RunService({ db, paths, datasets, launcher, concurrency: options.concurrency, cancelTimeoutMs: options.cancelTimeoutMs, predictions: quality });
     disposables.push(runs);
 
     const events = new Emitter<ApiEvent>();
-    disposables.push(datasets.onEvent((e: ApiEvent) => events.fire(e)), runs.onEvent((e) => events.fire(e)), events);
+    disposables.push(datasets.onEvent((e: ApiEvent) => events.fire(e)), runs.onEvent((e) => events.fire(e)), labels.onEvent((e) => events.fire(e)), events);
 
     const sampleDatasetPath = options.sampleDatasetPath !== undefined ? options.sampleDatasetPath : findUp(__dirname, 'resources/sample/fashion-mnist-test');
     const systemInfo = (): Result<'system.info'> => ({ version, dataDir: paths.root, host: options.host ?? 'headless', sampleDatasetPath });
-    const handle = createApiHandler({ systemInfo, datasets, runs }, options.api);
+    const handle = createApiHandler({ systemInfo, datasets, runs, labels, quality }, options.api);
 
     let disposed = false;
     const dispose = (): void => {
@@ -103,6 +118,8 @@ export function createApp(options: AppOptions): App {
       blobs,
       datasets,
       runs,
+      labels,
+      quality,
       handle,
       onEvent: events.event,
       imageFile: (hash, kind) => blobs.imageFile(hash, kind),

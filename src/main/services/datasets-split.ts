@@ -55,12 +55,33 @@ interface Row {
 }
 
 /**
+ * Which items keep their current split when splits are (re)assigned:
+ * 'new-items' — every item that has a split (only items without one are assigned: new
+ * imports and uploads; a first import has none, so it is a full split);
+ * 'keep-test' — items now in test stay in test (a user's re-split: a test image never
+ * leaves test silently); 'all' — nothing is kept (an explicit full re-split).
+ */
+export type SplitScope = 'new-items' | 'keep-test' | 'all';
+
+function isFixed(r: Row, scope: SplitScope): boolean {
+  return scope === 'new-items' ? r.split !== null : scope === 'keep-test' ? r.split === 'test' : false;
+}
+
+const SPLITS: readonly Split[] = ['train', 'val', 'test'];
+
+/**
  * Compute the split of every item of `datasetId` under `config`. Pure: returns item id → split.
  * 'random': per class, train/val/test by the percentages. 'given': the source's splits
  * (none given counts as train); when the dataset has no given val split, `valFromTrain`%
  * of each class's train items become val.
+ *
+ * Items fixed by `scope` keep their split and count towards the per-class targets; the
+ * others fill what is missing: per class, target counts are apportioned over all its
+ * items, each split's need is its target minus the fixed items already in it (at least
+ * 0), and the free items (sorted by hash, seeded shuffle) are apportioned by those needs.
+ * With nothing fixed this is exactly the plain stratified split.
  */
-export function computeSplits(rows: readonly Row[], config: SplitConfig): Map<number, Split> {
+export function computeSplits(rows: readonly Row[], config: SplitConfig, scope: SplitScope = 'all'): Map<number, Split> {
   const groups = new Map<number, Row[]>();
   for (const r of rows) {
     const k = r.classIdx ?? -1;
@@ -72,30 +93,51 @@ export function computeSplits(rows: readonly Row[], config: SplitConfig): Map<nu
   const hasVal = rows.some((r) => r.givenSplit === 'val');
   for (const [k, group] of groups) {
     const rand = mulberry32(classSeed(config.seed, k));
+    const free: Row[] = [];
+    const fixedCount = { train: 0, val: 0, test: 0 };
+    for (const r of group) {
+      if (isFixed(r, scope)) {
+        out.set(r.id, r.split!);
+        fixedCount[r.split!]++;
+      } else free.push(r);
+    }
     if (config.mode === 'random') {
-      const items = shuffle(group.slice().sort((a, b) => (a.hash < b.hash ? -1 : 1)), rand);
-      const [nTrain, nVal] = apportion(items.length, [config.train, config.val, config.test]);
-      items.forEach((r, i) => out.set(r.id, i < nTrain ? 'train' : i < nTrain + nVal ? 'val' : 'test'));
+      const items = shuffle(free.sort((a, b) => (a.hash < b.hash ? -1 : 1)), rand);
+      const target = apportion(group.length, [config.train, config.val, config.test]);
+      const need = target.map((t, i) => Math.max(0, t - fixedCount[SPLITS[i]]));
+      const counts = need.some((n) => n > 0) ? apportion(items.length, need) : apportion(items.length, [config.train, config.val, config.test]);
+      items.forEach((r, i) => out.set(r.id, i < counts[0] ? 'train' : i < counts[0] + counts[1] ? 'val' : 'test'));
     } else {
       const train: Row[] = [];
+      let poolFixed = 0;
+      let poolFixedVal = 0;
       for (const r of group) {
-        const s = r.givenSplit ?? 'train';
-        if (s === 'train') train.push(r);
-        else out.set(r.id, s);
+        const given = r.givenSplit ?? 'train';
+        if (isFixed(r, scope)) {
+          if (given === 'train' && r.split !== 'test') {
+            poolFixed++;
+            if (r.split === 'val') poolFixedVal++;
+          }
+        } else if (given === 'train') train.push(r);
+        else out.set(r.id, given);
       }
-      const nVal = hasVal ? 0 : apportion(train.length, [100 - config.valFromTrain, config.valFromTrain])[1];
+      const nVal = hasVal ? 0 : Math.max(0, apportion(train.length + poolFixed, [100 - config.valFromTrain, config.valFromTrain])[1] - poolFixedVal);
       shuffle(train.sort((a, b) => (a.hash < b.hash ? -1 : 1)), rand).forEach((r, i) => out.set(r.id, i < nVal ? 'val' : 'train'));
     }
   }
   return out;
 }
 
-/** Apply `config` to the items of `datasetId` (only changed rows are written, in one transaction). Returns the number of items whose split changed. */
-export function applySplits(db: Db, datasetId: number, config: SplitConfig): number {
+/**
+ * Apply `config` to the items of `datasetId`, keeping the items `scope` fixes (see
+ * SplitScope; only changed rows are written, in one transaction). Returns the number of
+ * items whose split changed.
+ */
+export function applySplits(db: Db, datasetId: number, config: SplitConfig, scope: SplitScope = 'all'): number {
   const rows = db
     .prepare('SELECT i.id, i.blob_hash AS hash, c.idx AS classIdx, i.split, i.given_split AS givenSplit FROM items i LEFT JOIN classes c ON c.id = i.class_id WHERE i.dataset_id = ?')
     .all(datasetId) as Row[];
-  const splits = computeSplits(rows, config);
+  const splits = computeSplits(rows, config, scope);
   const update = db.prepare('UPDATE items SET split = ? WHERE id = ?');
   let changed = 0;
   db.transaction(() => {

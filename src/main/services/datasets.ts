@@ -8,7 +8,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { ClassInfo, DatasetDetail, DatasetSummary, ImportJob, Item, Split, SplitConfig } from '../../shared/api';
+import type { ClassInfo, DatasetDetail, DatasetSummary, ImportJob, Item, ItemFilter, Split, SplitConfig } from '../../shared/api';
 import { SplitConfigSchema } from '../../shared/api';
 import type { PackMeta } from '../../shared/pack';
 import { BlobStore } from '../blobs';
@@ -19,7 +19,9 @@ import { findImporter } from '../import/index';
 import { defaultSplitConfig, runImportJob } from '../import/job';
 import type { DataPaths } from '../paths';
 import { applySplits } from './datasets-split';
+import { queryItemIds, queryItems } from './item-query';
 import { prepareTraining } from './pack';
+import { VersionStore } from './versions';
 
 export interface DatasetServiceOptions {
   db: Db;
@@ -47,6 +49,8 @@ export class DatasetService implements Disposable {
   private readonly db: Db;
   private readonly paths: DataPaths;
   readonly blobs: BlobStore;
+  /** Frozen dataset versions (manifests, diffs). */
+  readonly versions: VersionStore;
   private readonly emitter = new Emitter<ApiEvent>();
   /** Subscribe to `import.progress` and `import.finished` events. */
   readonly onEvent = this.emitter.event;
@@ -58,6 +62,7 @@ export class DatasetService implements Disposable {
     this.db = opts.db;
     this.paths = opts.paths;
     this.blobs = new BlobStore(opts.paths);
+    this.versions = new VersionStore(this.db, this.blobs);
     this.db.prepare("UPDATE import_jobs SET status = 'failed', error = 'interrupted', finished_at = ? WHERE status = 'running'").run(now());
   }
 
@@ -71,7 +76,7 @@ export class DatasetService implements Disposable {
   get(datasetId: number): DatasetDetail {
     const s = this.summary(datasetId);
     const row = this.db.prepare('SELECT split_config FROM datasets WHERE id = ?').get(datasetId) as { split_config: string };
-    const classRows = this.db.prepare('SELECT id, idx, name, color FROM classes WHERE dataset_id = ? ORDER BY idx').all(datasetId) as { id: number; idx: number; name: string; color: string | null }[];
+    const classRows = this.db.prepare('SELECT id, idx, name, color FROM classes WHERE dataset_id = ? AND deleted_at IS NULL ORDER BY idx').all(datasetId) as { id: number; idx: number; name: string; color: string | null }[];
     const countRows = this.db
       .prepare('SELECT class_id AS classId, split, COUNT(*) AS n FROM items WHERE dataset_id = ? AND excluded = 0 AND class_id IS NOT NULL GROUP BY class_id, split')
       .all(datasetId) as { classId: number; split: Split | null; n: number }[];
@@ -141,7 +146,8 @@ export class DatasetService implements Disposable {
       try {
         this.db.prepare('UPDATE import_jobs SET status = ?, error = ?, finished_at = ? WHERE id = ?').run(status, error, now(), jobId);
         const cfg = this.db.prepare('SELECT split_config FROM datasets WHERE id = ?').get(datasetId) as { split_config: string } | undefined;
-        if (cfg) applySplits(this.db, datasetId, JSON.parse(cfg.split_config) as SplitConfig);
+        // New items get a split by the dataset's rule; items that have one keep it.
+        if (cfg) applySplits(this.db, datasetId, JSON.parse(cfg.split_config) as SplitConfig, 'new-items');
         const result = this.getImport(jobId);
         this.emitter.fire({ event: 'import.finished', payload: result });
         return result;
@@ -176,37 +182,32 @@ export class DatasetService implements Disposable {
   }
 
   /**
-   * A page of items, optionally of one split and/or one class, ordered by (split, class,
+   * A page of items matching the filters (see ./item-query.ts), ordered by (split, class,
    * id) — the order of the items_dataset_split index, so pages need no sort.
    * `offset` ≥ 0, 1 ≤ `limit` ≤ 5000. Returns the total matching and the page.
-   * @throws Error `datasetId: N not found` / `limit: …`.
+   * @throws Error `datasetId: N not found` / `limit: …` / `runId: …` / `changedSinceVersionId: …`.
    */
-  items(params: { datasetId: number; offset: number; limit: number; split?: Split; classId?: number }): { total: number; items: Item[] } {
+  items(params: { datasetId: number; offset: number; limit: number } & ItemFilter): { total: number; items: Item[] } {
     this.assertDataset(params.datasetId);
     if (!Number.isInteger(params.offset) || params.offset < 0) throw new Error(`offset: must be an integer ≥ 0, got ${params.offset}`);
     if (!Number.isInteger(params.limit) || params.limit < 1 || params.limit > 5000) throw new Error(`limit: must be an integer from 1 to 5000, got ${params.limit}`);
-    let where = 'i.dataset_id = ?';
-    const args: (string | number)[] = [params.datasetId];
-    if (params.split !== undefined) {
-      where += ' AND i.split = ?';
-      args.push(params.split);
-    }
-    if (params.classId !== undefined) {
-      where += ' AND i.class_id = ?';
-      args.push(params.classId);
-    }
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM items i WHERE ${where}`).get(...args) as { n: number }).n;
-    const rows = this.db
-      .prepare(`SELECT i.id, i.blob_hash AS hash, i.original_name AS name, i.class_id AS classId, i.split, b.width, b.height FROM items i JOIN blobs b ON b.hash = i.blob_hash WHERE ${where} ORDER BY i.split, i.class_id, i.id LIMIT ? OFFSET ?`)
-      .all(...args, params.limit, params.offset) as Item[];
-    return { total, items: rows };
+    return queryItems(this.db, this.versions, params);
+  }
+
+  /** Ids of every item matching the filters, in grid order (at most 200,000). @throws Error as items(). */
+  itemIds(params: { datasetId: number } & ItemFilter): { ids: number[] } {
+    this.assertDataset(params.datasetId);
+    return { ids: queryItemIds(this.db, this.versions, params) };
   }
 
   /**
-   * Store a split configuration and reassign every item's split (seeded, stratified per class).
+   * Store a split configuration and reassign splits (seeded, stratified per class).
+   * A test image never leaves test silently: items now in test stay there (they count
+   * towards the test share; the other items fill the rest) unless `allowFromTest` is true,
+   * which recomputes every item's split from scratch.
    * @throws Error `datasetId: N not found` / `split.<field>: …` for an invalid config.
    */
-  setSplit(datasetId: number, split: SplitConfig): DatasetDetail {
+  setSplit(datasetId: number, split: SplitConfig, opts: { allowFromTest?: boolean } = {}): DatasetDetail {
     this.assertDataset(datasetId);
     const parsed = SplitConfigSchema.safeParse(split);
     if (!parsed.success) {
@@ -215,8 +216,9 @@ export class DatasetService implements Disposable {
     }
     this.db.transaction(() => {
       this.db.prepare('UPDATE datasets SET split_config = ? WHERE id = ?').run(JSON.stringify(parsed.data), datasetId);
-      applySplits(this.db, datasetId, parsed.data);
+      applySplits(this.db, datasetId, parsed.data, opts.allowFromTest ? 'all' : 'keep-test');
     })();
+    this.emitter.fire({ event: 'dataset.changed', payload: { datasetId, what: 'splits' } });
     return this.get(datasetId);
   }
 
@@ -287,7 +289,7 @@ export class DatasetService implements Disposable {
       if (r.split) counts[r.split] = r.n;
       itemCount += r.n;
     }
-    const classCount = (this.db.prepare('SELECT COUNT(*) AS n FROM classes WHERE dataset_id = ?').get(datasetId) as { n: number }).n;
+    const classCount = (this.db.prepare('SELECT COUNT(*) AS n FROM classes WHERE dataset_id = ? AND deleted_at IS NULL').get(datasetId) as { n: number }).n;
     const first = this.db.prepare('SELECT b.height, b.width, b.channels FROM items i JOIN blobs b ON b.hash = i.blob_hash WHERE i.dataset_id = ? ORDER BY i.id LIMIT 1').get(datasetId) as
       | { height: number; width: number; channels: number }
       | undefined;

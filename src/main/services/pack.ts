@@ -55,7 +55,7 @@ export interface PreparedTraining {
  */
 export async function freezeVersion(ctx: PackContext, datasetId: number): Promise<{ versionId: number; versionHash: string; manifest: VersionManifest }> {
   const { db } = ctx;
-  const classes = db.prepare('SELECT idx, name FROM classes WHERE dataset_id = ? ORDER BY idx').all(datasetId) as { idx: number; name: string }[];
+  const classes = db.prepare('SELECT idx, name FROM classes WHERE dataset_id = ? AND deleted_at IS NULL ORDER BY idx').all(datasetId) as { idx: number; name: string }[];
   classes.forEach((c, i) => {
     if (c.idx !== i) throw new Error(`datasetId: ${datasetId} has class indices that are not 0…${classes.length - 1} (found ${c.idx} at position ${i})`);
   });

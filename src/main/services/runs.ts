@@ -40,6 +40,8 @@ export interface RunServiceOptions {
   cancelTimeoutMs?: number;
   /** Milliseconds between metric flushes (one transaction each). Default 250. */
   flushIntervalMs?: number;
+  /** Stores an engine's `predictions` (the final model's softmax per pack item) and derives suggestions. Optional: without it they are ignored. */
+  predictions?: { ingestPredictions(runId: number, msg: { path: string; count: number; numClasses: number }): unknown };
 }
 
 /** File in `runs/<id>/` naming the process (pid) that drives the run, so that another process sharing the database does not mark it interrupted. */
@@ -134,6 +136,7 @@ export class RunService implements Disposable {
   private readonly paths: DataPaths;
   private readonly datasets: RunDatasets;
   private readonly launcher: EngineLauncher;
+  private readonly predictions: RunServiceOptions['predictions'];
   private readonly concurrency: number;
   private readonly cancelTimeoutMs: number;
   private readonly emitter = new Emitter<ApiEvent>();
@@ -152,6 +155,7 @@ export class RunService implements Disposable {
     this.paths = opts.paths;
     this.datasets = opts.datasets;
     this.launcher = opts.launcher;
+    this.predictions = opts.predictions;
     this.concurrency = Math.max(1, opts.concurrency ?? 1);
     this.cancelTimeoutMs = opts.cancelTimeoutMs ?? 10_000;
     this.stmt = prepareStatements(this.db);
@@ -452,6 +456,14 @@ export class RunService implements Disposable {
       case 'checkpoint':
         this.flush();
         this.stmt.insertCheckpoint.run(id, msg.epoch, msg.path, t);
+        break;
+      case 'predictions':
+        // Stored before `done` completes the run, so a completed run has its predictions and suggestions.
+        try {
+          this.predictions?.ingestPredictions(id, msg);
+        } catch (err) {
+          console.error(`[layerwise] run ${id}: storing predictions failed:`, err);
+        }
         break;
       case 'done':
         this.flush();
