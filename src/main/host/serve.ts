@@ -91,6 +91,15 @@ async function runDemo(app: App, log: (line: string) => void): Promise<void> {
     const spec = presetRunSpec(ds, { preset: 'lenet5', epochs: 2, batchSize: 64, optimizer: 'adam', learningRate: 0.001 });
     const { runId } = (await app.handle('runs.start', { spec, name: 'LeNet-5 demo' })) as { runId: number };
     log(`demo: training LeNet-5 on ${ds.name} (run ${runId}); watch it in the browser`);
+    const sub = app.onEvent((e) => {
+      if (e.event === 'run.metrics' && e.payload.runId === runId) {
+        for (const m of e.payload.metrics) if (m.name === 'val_accuracy' && m.step === null) log(`demo: epoch ${(m.epoch ?? 0) + 1}: validation accuracy ${(m.value * 100).toFixed(2)}%`);
+      } else if (e.event === 'run.status' && e.payload.runId === runId && !['queued', 'running'].includes(e.payload.status)) {
+        sub.dispose();
+        const r = app.runs.get(runId);
+        log(`demo: run ${runId} ${r.status}${r.testAccuracy !== null ? `, test accuracy ${(r.testAccuracy * 100).toFixed(2)}%` : ''}${r.error ? `: ${r.error}` : ''} (${r.backend ?? '?'}, ${Math.round(r.samplesPerSec ?? 0)} samples/s)`);
+      }
+    });
   } catch (err) {
     log(`demo: ${(err as Error).message}`);
   }
