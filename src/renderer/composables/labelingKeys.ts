@@ -78,6 +78,9 @@ export function useLabelingKeys(handle: (intent: LabelIntent, e: KeyboardEvent) 
     const intent = keyIntent(e);
     if (!intent) return;
     if (e.repeat && intent.type !== 'move') return;
+    // A clicked button keeps the focus: Space or Enter would press it again instead of labeling.
+    const t = e.target as HTMLElement | null;
+    if (t && t.tagName === 'BUTTON' && !t.closest('[role="dialog"]')) t.blur();
     if (handle(intent, e) !== false) e.preventDefault();
   };
   onMounted(() => window.addEventListener('keydown', onKey));

@@ -1,0 +1,184 @@
+/**
+ * Labeling end to end, as a researcher does it: in Debian Chromium against the built
+ * headless host, import a small real folder (2 classes × 15 CIFAR images plus unlabeled
+ * images in its root), open the labeling view, label with the keys, undo and redo, add
+ * images through the file picker, reload, and find the labels and the history kept.
+ * Screenshots: test-output/e2e/labeling-*.png.
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, sharedData, shot, startHost, type Host } from './harness';
+
+const cifar = sharedData('cifar10-subset', 'train');
+
+/** `n` files of a CIFAR class, skipping the first `skip`. */
+function pick(cls: string, n: number, skip = 0): string[] {
+  return readdirSync(join(cifar, cls))
+    .filter((f) => f.endsWith('.png'))
+    .sort()
+    .slice(skip, skip + n)
+    .map((f) => join(cifar, cls, f));
+}
+
+describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/data/cifar10-subset)', () => {
+  let host: Host;
+  let browser: Browser;
+  let page: Page;
+  let folder: string;
+  let extra: string[];
+  const consoleErrors: string[] = [];
+
+  const total = async (): Promise<number> => Number(((await page.getByTestId('grid-total').innerText()).match(/[\d,]+/)?.[0] ?? '-1').replace(/,/g, ''));
+  const currentId = async (): Promise<string> => (await page.getByTestId('current-item').getAttribute('data-item-id')) ?? '';
+  const historyRows = () => page.getByTestId('history-row');
+  const tileClass = async (itemId: string): Promise<string | null> => page.locator(`[data-testid=grid-tile][data-item-id="${itemId}"]`).getAttribute('data-class-name');
+  const thumbsLoaded = (): Promise<number> =>
+    page.$$eval('[data-testid=grid-tile] img', (imgs) => (imgs as unknown as { complete: boolean; naturalWidth: number }[]).filter((i) => i.complete && i.naturalWidth > 0).length);
+
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'layerwise-label-'));
+    for (const cls of ['cat', 'dog']) {
+      mkdirSync(join(folder, cls));
+      for (const f of pick(cls, 15)) copyFileSync(f, join(folder, cls, `${cls}-${f.split('/').pop()}`));
+    }
+    // Unlabeled images in the root of the folder.
+    for (const f of pick('bird', 6)) copyFileSync(f, join(folder, `bird-${f.split('/').pop()}`));
+    // Three more to add through the file picker later.
+    extra = pick('frog', 3);
+    host = await startHost();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('imports a folder with two classes and unlabeled images, and opens the labeling view', async () => {
+    await page.goto(host.url);
+    await page.getByTestId('import-path').fill(folder);
+    await page.getByTestId('import-name').fill('cats and dogs');
+    await page.getByTestId('import-button').click();
+    await expect.poll(async () => page.getByTestId('import-summary').getAttribute('data-status'), { timeout: 60_000, interval: 250 }).toBe('done');
+    expect(await page.getByTestId('import-imported').innerText()).toContain('36');
+    await page.getByTestId('import-open-dataset').click();
+    await page.getByTestId('open-labeling').click();
+    await page.waitForURL(/#\/datasets\/\d+\/label/);
+    await page.getByTestId('grid-tile').first().waitFor({ timeout: 30_000 });
+    expect(await total()).toBe(36);
+    const legend = page.getByTestId('legend-key');
+    expect(await legend.count()).toBe(2);
+    expect(await legend.nth(0).getAttribute('data-key')).toBe('1');
+    expect(await legend.nth(0).getAttribute('data-class-name')).toBe('cat');
+    expect(await legend.nth(1).getAttribute('data-class-name')).toBe('dog');
+    await expect.poll(thumbsLoaded, { timeout: 20_000, interval: 250 }).toBe(36);
+    await shot(page, 'labeling-01-all');
+  });
+
+  let first = '';
+  let second = '';
+  it('labels the unlabeled queue with the keys, undoes and redoes', async () => {
+    await page.getByTestId('queue-unlabeled').click();
+    await expect.poll(total, { timeout: 10_000 }).toBe(6);
+    await expect.poll(thumbsLoaded, { timeout: 20_000, interval: 250 }).toBe(6);
+    // 32×32 CIFAR images zoomed: nearest neighbour.
+    await page.getByTestId('label-zoom').fill('160');
+    expect(await page.locator('[data-testid=grid-tile].pixelated').count()).toBe(6);
+    await shot(page, 'labeling-02-unlabeled-queue');
+
+    first = await currentId();
+    await page.keyboard.press('1');
+    // In the queue the labeled image leaves; the next one moves up under the cursor.
+    await expect.poll(total, { timeout: 10_000 }).toBe(5);
+    second = await currentId();
+    expect(second).not.toBe(first);
+    await page.keyboard.press('2');
+    await expect.poll(total, { timeout: 10_000 }).toBe(4);
+    await expect.poll(() => historyRows().count(), { timeout: 10_000 }).toBe(2);
+
+    // Space + arrows select two more; one key labels both (one undo group).
+    const third = await currentId();
+    await page.keyboard.press('Space');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Space');
+    expect(await page.getByTestId('selection-count').innerText()).toBe('2 selected');
+    await page.keyboard.press('2');
+    await expect.poll(total, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => historyRows().count(), { timeout: 10_000 }).toBe(3);
+    expect(await historyRows().first().innerText()).toContain('2 images');
+    await page.keyboard.press('Escape');
+
+    // Undo the pair, then redo it.
+    await page.keyboard.press('Control+z');
+    await expect.poll(total, { timeout: 10_000 }).toBe(4);
+    await expect.poll(() => historyRows().first().getAttribute('data-undone'), { timeout: 10_000 }).toBe('true');
+    expect(await page.locator(`[data-testid=grid-tile][data-item-id="${third}"]`).count()).toBe(1);
+    await shot(page, 'labeling-03-after-undo');
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(total, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => historyRows().first().getAttribute('data-undone'), { timeout: 10_000 }).toBe('false');
+    // Undo once more and leave it undone: the pair is back in the queue.
+    await page.getByTestId('history-undo').click();
+    await expect.poll(total, { timeout: 10_000 }).toBe(4);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('excludes an image with a reason (X) and opens the single-image view (Enter / Esc)', async () => {
+    await page.getByTestId('label-zoom').fill('64');
+    await page.getByTestId('queue-all').click();
+    await expect.poll(total, { timeout: 10_000 }).toBe(36);
+    const tile = page.locator(`[data-testid=grid-tile][data-item-id="${first}"]`);
+    await tile.click();
+    expect(await currentId()).toBe(first);
+    await page.keyboard.press('x');
+    await page.getByTestId('exclude-dialog').waitFor();
+    await page.getByTestId('exclude-dialog-input').fill('blurry');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => tile.getAttribute('data-excluded'), { timeout: 10_000 }).toBe('true');
+    // Excluding one image moves the cursor on; go back to it and look at it large.
+    await tile.click();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('single-view').waitFor();
+    expect(await page.getByTestId('single-view').getAttribute('data-item-id')).toBe(first);
+    await expect.poll(() => page.$eval('[data-testid=single-view-image]', (i) => (i as unknown as { naturalWidth: number }).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
+    await shot(page, 'labeling-04-single-view');
+    await page.keyboard.press('Escape');
+    expect(await page.getByTestId('single-view').count()).toBe(0);
+  });
+
+  it('adds images through the file picker as unlabeled items', async () => {
+    const before = await total();
+    await page.getByTestId('upload-input').setInputFiles(extra);
+    await expect.poll(async () => page.getByTestId('upload-status').getAttribute('data-running'), { timeout: 30_000 }).toBe('false');
+    expect(await page.getByTestId('upload-status').innerText()).toContain('3 new');
+    await expect.poll(total, { timeout: 10_000 }).toBe(before + 3);
+  });
+
+  it('keeps labels and history across a reload', async () => {
+    const rowsBefore = await historyRows().count();
+    await page.reload();
+    await page.getByTestId('labeling-view').waitFor();
+    await expect.poll(total, { timeout: 20_000 }).toBe(39);
+    await expect.poll(() => historyRows().count(), { timeout: 10_000 }).toBe(rowsBefore);
+    expect(await historyRows().first().getAttribute('data-undone')).toBe('true');
+    expect(await page.getByTestId('history-redo').isEnabled()).toBe(true);
+    await page.locator(`[data-testid=grid-tile][data-item-id="${first}"]`).waitFor();
+    expect(await tileClass(first)).toBe('cat');
+    expect(await page.locator(`[data-testid=grid-tile][data-item-id="${first}"]`).getAttribute('data-excluded')).toBe('true');
+    expect(await tileClass(second)).toBe('dog');
+    await expect.poll(thumbsLoaded, { timeout: 20_000, interval: 250 }).toBe(39);
+    await shot(page, 'labeling-05-after-reload');
+    // The queue: 6 − 2 labeled (the pair's labels are undone) + 3 added.
+    await page.getByTestId('queue-unlabeled').click();
+    await expect.poll(total, { timeout: 10_000 }).toBe(7);
+    expect(consoleErrors).toEqual([]);
+  });
+});
