@@ -14,6 +14,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import type { BackendChoice } from '../shared/spec';
 import { registerEngineKernels } from './kernels';
+import { nativeAddon, nativeLoadError, setNativeThreads, threadSetting } from './kernels/native';
 
 export interface BackendInfo {
   /** tfjs backend name: 'webgpu' | 'wasm'. */
@@ -38,8 +39,17 @@ export function wasmDistDir(): string {
 
 let wasmPathsSet = false;
 
-/** Initialise the wasm backend (idempotent) and register our missing kernels on it. */
-async function initWasm(): Promise<BackendInfo> {
+/** Engine options beside the spec's backend choice. */
+export interface BackendOptions {
+  /** CPU threads for the native kernels; default env LAYERWISE_THREADS, else every core (os.availableParallelism()). */
+  threads?: number;
+}
+
+/**
+ * Initialise the wasm backend (idempotent) and register our kernels on it: the native
+ * addon's (threaded) when it is built, the pure-wasm ones otherwise.
+ */
+async function initWasm(opts: BackendOptions): Promise<BackendInfo> {
   if (!wasmPathsSet) {
     setWasmPaths(wasmDistDir());
     wasmPathsSet = true;
@@ -59,7 +69,11 @@ async function initWasm(): Promise<BackendInfo> {
     }
   }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  return { backend: 'wasm', detail: `wasm (XNNPACK, ${simd ? 'SIMD' : 'no SIMD'}, 1 thread)` };
+  const wasm = `wasm (XNNPACK, ${simd ? 'SIMD' : 'no SIMD'}, 1 thread)`;
+  const na = nativeAddon();
+  if (!na) return { backend: 'wasm', detail: `${wasm}; native kernels off: ${nativeLoadError()}; threads: 1` };
+  const threads = setNativeThreads(opts.threads ?? threadSetting());
+  return { backend: 'wasm', detail: `${wasm} + native kernels (${na.simd()}); threads: ${threads}` };
 }
 
 /**
@@ -96,9 +110,11 @@ async function probeWebGpu(): Promise<{ description: string } | { why: string }>
  * - 'gpu': WebGPU or fail.
  * - 'cpu': wasm (the CPU path of the app; tfjs' plain `cpu` backend is too slow to train).
  * Set LAYERWISE_ALLOW_SOFTWARE_GPU=1 to accept a software adapter (lavapipe) for tests.
+ * The CPU path uses `opts.threads` (else LAYERWISE_THREADS, else all cores); the count is
+ * in `detail` ("threads: N"), which the engine reports in its `ready` message.
  * @throws Error when 'gpu' is asked and no usable adapter exists, or a backend fails to start.
  */
-export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
+export async function initBackend(choice: BackendChoice, opts: BackendOptions = {}): Promise<BackendInfo> {
   if (choice === 'auto' || choice === 'gpu') {
     const probe = await probeWebGpu();
     if ('description' in probe) {
@@ -112,5 +128,5 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
       throw new Error(`backend: 'gpu' was requested but no usable GPU was found (${probe.why}); choose 'auto' or 'cpu'`);
     }
   }
-  return initWasm();
+  return initWasm(opts);
 }

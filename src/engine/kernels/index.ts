@@ -14,18 +14,27 @@
  * - MaxPoolGrad: the built-in re-scans all overlapping windows per pixel (4.3 → 1.5 ms).
  * - BatchMatMul: wrapped so transposed operands are transposed first (1.8–3.9 ms →
  *   0.3–0.5 ms for the dense layers' backward products).
+ * Native (the `layerwise-native` addon, ./native.ts; docs/ENGINE.md has the numbers),
+ * registered over whichever kernel is there (built-in or ours above), which stays the
+ * fallback for cases the addon does not cover and is used alone when the addon is missing:
+ * - Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul, _FusedMatMul
+ *   (speed); Sum, Mean (double accumulation: exactness of batch-norm gradients, see native.ts).
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { makeBatchMatMulWasm } from './batch-mat-mul';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
+import { makeNativeKernel, nativeAddon } from './native';
 
 export interface EngineKernel {
   kernelName: string;
   backendName: string;
-  /** 'fill' for a kernel the backend lacks, 'replace' for one registered over the built-in. */
-  kind: 'fill' | 'replace';
+  /**
+   * 'fill' for a kernel the backend lacks, 'replace' for one registered over the built-in,
+   * 'native' for an addon kernel registered over whatever is there (only when the addon loads).
+   */
+  kind: 'fill' | 'replace' | 'native';
   /** Our config; `builtIn` is the kernel it replaces (null for a fill-in). */
   make(builtIn: KernelConfig | null): KernelConfig;
 }
@@ -35,11 +44,18 @@ export const ENGINE_KERNELS: readonly EngineKernel[] = [
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kind: 'replace', make: () => conv2DBackpropInputWasmConfig },
   { kernelName: 'MaxPoolGrad', backendName: 'wasm', kind: 'replace', make: () => maxPoolGradWasmConfig },
   { kernelName: 'BatchMatMul', backendName: 'wasm', kind: 'replace', make: (builtIn) => makeBatchMatMulWasm(builtIn!) },
+  ...['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean'].map(
+    (kernelName): EngineKernel => ({ kernelName, backendName: 'wasm', kind: 'native', make: (inner) => makeNativeKernel(kernelName, inner!) }),
+  ),
 ];
+
+/** Per "kernelName/backendName", the kernel each layer of ours wraps: `wasm` is our pure-wasm one (fill or replace), `native` the addon's. */
+export const engineKernelLayers = new Map<string, { wasm?: KernelConfig; native?: KernelConfig }>();
 
 /** The built-in kernels we registered over, by "kernelName/backendName" (for benchmarks and comparisons). */
 export const replacedKernels = new Map<string, KernelConfig>();
 const ours = new Set<KernelConfig['kernelFunc']>();
+const applied = new Set<EngineKernel>();
 
 /**
  * Register our kernels; idempotent. Call before the backend initialises (initBackend
@@ -49,16 +65,22 @@ const ours = new Set<KernelConfig['kernelFunc']>();
  */
 export function registerEngineKernels(): void {
   for (const k of ENGINE_KERNELS) {
+    if (applied.has(k)) continue;
+    if (k.kind === 'native' && !nativeAddon()) continue;
+    const key = `${k.kernelName}/${k.backendName}`;
     const existing = getKernel(k.kernelName, k.backendName);
-    if (existing && ours.has(existing.kernelFunc)) continue;
     if (existing && k.kind === 'fill') continue;
-    if (!existing && k.kind === 'replace') continue; // nothing to replace (another tfjs version)
+    if (!existing && k.kind !== 'fill') continue; // nothing to replace (another tfjs version)
     const config = k.make(existing ?? null);
     if (existing) {
-      replacedKernels.set(`${k.kernelName}/${k.backendName}`, existing);
+      if (!ours.has(existing.kernelFunc)) replacedKernels.set(key, existing);
       unregisterKernel(k.kernelName, k.backendName);
     }
     ours.add(config.kernelFunc);
+    applied.add(k);
+    const layers = engineKernelLayers.get(key) ?? {};
+    layers[k.kind === 'native' ? 'native' : 'wasm'] = config;
+    engineKernelLayers.set(key, layers);
     registerKernel(config);
   }
 }

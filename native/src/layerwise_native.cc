@@ -1,0 +1,628 @@
+// Layerwise native CPU kernels: a packed, register-blocked SGEMM (the BLIS / GotoBLAS
+// scheme: Goto & van de Geijn 2008, "Anatomy of high-performance matrix multiplication",
+// ACM TOMS 34(3); Van Zee & van de Geijn 2015, "BLIS", ACM TOMS 41(3)), and on top of it
+// convolution forward / input gradient / filter gradient by blocked im2col (Chellapilla,
+// Puri & Simard 2006), parallel over row blocks with std::thread.
+//
+// Every tensor is float32, NHWC, row-major; filters are HWIO [fh, fw, cin, cout] as in
+// TensorFlow. The addon never allocates a tensor: JS passes Float32Array views (of the
+// tfjs wasm heap) for inputs and outputs. Exposed through plain N-API (node_api.h), which
+// is ABI-stable, so one build loads in Node and in Electron's utility process.
+#include <node_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int VW = 8;   // floats per vector register used (ymm; AVX-512VL gives 32 of them)
+constexpr int MR = 12;  // rows of the micro-tile: 24 accumulators
+#elif defined(__AVX__)
+constexpr int VW = 8;
+constexpr int MR = 6;  // 12 accumulators + 2 B vectors + 1 broadcast of 16 ymm
+#else
+constexpr int VW = 4;  // SSE / NEON
+constexpr int MR = 6;
+#endif
+constexpr int NR = 2 * VW;  // columns of the micro-tile
+constexpr int KC = 256;     // depth of a packed block (A panel MR×KC, B panel KC×NR in L1)
+constexpr int MC = MR * 16; // rows of a packed A block (L2)
+constexpr int NC = 2048;    // columns of a packed B block
+
+typedef float vf __attribute__((vector_size(VW * 4)));
+
+inline vf loadu(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+
+int g_threads = std::max(1u, std::thread::hardware_concurrency());
+
+/** A strided matrix view: element (i, j) is d[i*rs + j*cs]. */
+struct Mat {
+  const float* d;
+  long rs, cs;
+};
+
+/** Buffer aligned to 64 bytes, grown on demand, one per thread. */
+struct Buf {
+  float* p = nullptr;
+  size_t n = 0;
+  float* get(size_t want) {
+    if (want > n) {
+      std::free(p);
+      size_t bytes = ((want * 4 + 63) / 64) * 64;
+      p = static_cast<float*>(std::aligned_alloc(64, bytes));
+      n = bytes / 4;
+    }
+    return p;
+  }
+  ~Buf() { std::free(p); }
+};
+
+/** C[mr×nr] (+)= Ap (kc×MR, p-major) · Bp (kc×NR); edge tiles go through a temporary. */
+inline void micro(int kc, const float* __restrict Ap, const float* __restrict Bp, float* C, long ldc, int mr, int nr, bool acc) {
+  vf c0[MR], c1[MR];
+  for (int i = 0; i < MR; i++) {
+    c0[i] = vf{};
+    c1[i] = vf{};
+  }
+  for (int p = 0; p < kc; p++) {
+    const vf b0 = *reinterpret_cast<const vf*>(Bp);
+    const vf b1 = *reinterpret_cast<const vf*>(Bp + VW);
+    for (int i = 0; i < MR; i++) {
+      const vf a = vf{} + Ap[i];
+      c0[i] += a * b0;
+      c1[i] += a * b1;
+    }
+    Ap += MR;
+    Bp += NR;
+  }
+  if (mr == MR && nr == NR) {
+    for (int i = 0; i < MR; i++) {
+      float* row = C + i * ldc;
+      if (acc) {
+        storeu(row, loadu(row) + c0[i]);
+        storeu(row + VW, loadu(row + VW) + c1[i]);
+      } else {
+        storeu(row, c0[i]);
+        storeu(row + VW, c1[i]);
+      }
+    }
+  } else {
+    alignas(64) float tmp[MR * NR];
+    for (int i = 0; i < MR; i++) {
+      storeu(tmp + i * NR, c0[i]);
+      storeu(tmp + i * NR + VW, c1[i]);
+    }
+    for (int i = 0; i < mr; i++) {
+      float* row = C + i * ldc;
+      for (int j = 0; j < nr; j++) row[j] = (acc ? row[j] : 0.f) + tmp[i * NR + j];
+    }
+  }
+}
+
+void packA(Mat A, int i0, int mc, int p0, int kc, float* out) {
+  for (int ip = 0; ip < mc; ip += MR) {
+    const int mr = std::min(MR, mc - ip);
+    for (int p = 0; p < kc; p++) {
+      const float* src = A.d + (long)(i0 + ip) * A.rs + (long)(p0 + p) * A.cs;
+      int ii = 0;
+      for (; ii < mr; ii++) out[p * MR + ii] = src[ii * A.rs];
+      for (; ii < MR; ii++) out[p * MR + ii] = 0.f;
+    }
+    out += (long)kc * MR;
+  }
+}
+
+void packB(Mat B, int p0, int kc, int j0, int nc, float* out) {
+  for (int jp = 0; jp < nc; jp += NR) {
+    const int nr = std::min(NR, nc - jp);
+    for (int p = 0; p < kc; p++) {
+      const float* src = B.d + (long)(p0 + p) * B.rs + (long)(j0 + jp) * B.cs;
+      float* dst = out + p * NR;
+      if (B.cs == 1 && nr == NR) {
+        std::memcpy(dst, src, NR * 4);
+      } else {
+        int jj = 0;
+        for (; jj < nr; jj++) dst[jj] = src[jj * B.cs];
+        for (; jj < NR; jj++) dst[jj] = 0.f;
+      }
+    }
+    out += (long)kc * NR;
+  }
+}
+
+/** C[m×n] (row stride ldc) = (acc ? C : 0) + A[m×k]·B[k×n]. Single-threaded; callers parallelise. */
+void gemm(int m, int n, int k, Mat A, Mat B, float* C, long ldc, bool acc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!acc)
+      for (int i = 0; i < m; i++) std::memset(C + i * ldc, 0, n * 4);
+    return;
+  }
+  thread_local Buf abuf, bbuf;
+  float* Ap = abuf.get((size_t)MC * KC);
+  float* Bp = bbuf.get((size_t)KC * (NC + NR));
+  for (int jc = 0; jc < n; jc += NC) {
+    const int nc = std::min(NC, n - jc);
+    for (int pc = 0; pc < k; pc += KC) {
+      const int kc = std::min(KC, k - pc);
+      const bool a2 = acc || pc > 0;
+      packB(B, pc, kc, jc, nc, Bp);
+      for (int ic = 0; ic < m; ic += MC) {
+        const int mc = std::min(MC, m - ic);
+        packA(A, ic, mc, pc, kc, Ap);
+        for (int jr = 0; jr < nc; jr += NR) {
+          const float* bp = Bp + (long)(jr / NR) * kc * NR;
+          for (int ir = 0; ir < mc; ir += MR) {
+            micro(kc, Ap + (long)(ir / MR) * kc * MR, bp, C + (long)(ic + ir) * ldc + jc + jr, ldc, std::min(MR, mc - ir), std::min(NR, nc - jr), a2);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Run f(task, worker) for task in [0, tasks) on min(g_threads, tasks) threads (the caller is worker 0). */
+template <class F>
+void parallel(int tasks, int T, F&& f) {
+  if (T <= 1) {
+    for (int t = 0; t < tasks; t++) f(t, 0);
+    return;
+  }
+  std::atomic<int> next{0};
+  auto run = [&](int w) {
+    for (int t; (t = next.fetch_add(1)) < tasks;) f(t, w);
+  };
+  std::vector<std::thread> th;
+  th.reserve(T - 1);
+  for (int w = 1; w < T; w++) th.emplace_back(run, w);
+  run(0);
+  for (auto& t : th) t.join();
+}
+inline int workers(int tasks) { return std::max(1, std::min(g_threads, tasks)); }
+
+struct Conv {
+  int n, h, w, cin, oh, ow, cout, fh, fw, sh, sw, top, left, dh, dw;
+  int K() const { return fh * fw * cin; }
+  long M() const { return (long)n * oh * ow; }
+};
+
+/** cols[r][(i·fw + j)·cin + c] = x[b, oy·sh − top + i·dh, ox·sw − left + j·dw, c] (0 outside) for rows r0 … r0+rows of [n·oh·ow]. */
+void im2col(const Conv& c, const float* x, long r0, int rows, float* cols) {
+  const int K = c.K();
+  const long plane = (long)c.oh * c.ow;
+  for (int r = 0; r < rows; r++) {
+    const long R = r0 + r;
+    const int b = (int)(R / plane);
+    const int rem = (int)(R % plane);
+    const int oy = rem / c.ow, ox = rem % c.ow;
+    float* dst = cols + (long)r * K;
+    const float* xb = x + (long)b * c.h * c.w * c.cin;
+    const int ix0 = ox * c.sw - c.left;
+    for (int i = 0; i < c.fh; i++) {
+      const int iy = oy * c.sh - c.top + i * c.dh;
+      float* d = dst + i * c.fw * c.cin;
+      if (iy < 0 || iy >= c.h) {
+        std::memset(d, 0, (size_t)c.fw * c.cin * 4);
+        continue;
+      }
+      const float* xr = xb + (long)iy * c.w * c.cin;
+      if (c.dw == 1 && ix0 >= 0 && ix0 + c.fw <= c.w) {
+        std::memcpy(d, xr + (long)ix0 * c.cin, (size_t)c.fw * c.cin * 4);
+        continue;
+      }
+      for (int j = 0; j < c.fw; j++) {
+        const int ix = ix0 + j * c.dw;
+        if (ix < 0 || ix >= c.w)
+          std::memset(d + j * c.cin, 0, (size_t)c.cin * 4);
+        else
+          std::memcpy(d + j * c.cin, xr + (long)ix * c.cin, (size_t)c.cin * 4);
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: dx[b, iy, ix, c] += dcols[r][(i·fw + j)·cin + c]. */
+void col2imAdd(const Conv& c, const float* dcols, long r0, int rows, float* dx) {
+  const int K = c.K();
+  const long plane = (long)c.oh * c.ow;
+  for (int r = 0; r < rows; r++) {
+    const long R = r0 + r;
+    const int b = (int)(R / plane);
+    const int rem = (int)(R % plane);
+    const int oy = rem / c.ow, ox = rem % c.ow;
+    const float* src = dcols + (long)r * K;
+    float* xb = dx + (long)b * c.h * c.w * c.cin;
+    const int ix0 = ox * c.sw - c.left;
+    for (int i = 0; i < c.fh; i++) {
+      const int iy = oy * c.sh - c.top + i * c.dh;
+      if (iy < 0 || iy >= c.h) continue;
+      float* xr = xb + (long)iy * c.w * c.cin;
+      const float* s = src + i * c.fw * c.cin;
+      if (c.dw == 1 && ix0 >= 0 && ix0 + c.fw <= c.w) {
+        float* d = xr + (long)ix0 * c.cin;
+        const int len = c.fw * c.cin;
+        for (int q = 0; q < len; q++) d[q] += s[q];
+        continue;
+      }
+      for (int j = 0; j < c.fw; j++) {
+        const int ix = ix0 + j * c.dw;
+        if (ix < 0 || ix >= c.w) continue;
+        float* d = xr + (long)ix * c.cin;
+        for (int q = 0; q < c.cin; q++) d[q] += s[j * c.cin + q];
+      }
+    }
+  }
+}
+
+constexpr int ROWS = 192;  // output pixels per task (im2col block)
+
+void epilogue(float* y, long rows, int n, const float* bias, int act) {
+  if (!bias && act == 0) return;
+  for (long r = 0; r < rows; r++) {
+    float* row = y + r * n;
+    if (bias)
+      for (int j = 0; j < n; j++) row[j] += bias[j];
+    if (act == 1)
+      for (int j = 0; j < n; j++) row[j] = row[j] > 0.f ? row[j] : 0.f;
+  }
+}
+
+/** y[n, oh, ow, cout] = act(conv(x, W) + bias). */
+void convForward(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act) {
+  const long M = c.M();
+  const int K = c.K(), N = c.cout;
+  const int tasks = (int)((M + ROWS - 1) / ROWS);
+  const bool direct = c.fh == 1 && c.fw == 1 && c.sh == 1 && c.sw == 1 && c.top == 0 && c.left == 0 && c.oh == c.h && c.ow == c.w;
+  parallel(tasks, workers(tasks), [&](int t, int) {
+    thread_local Buf cbuf;
+    const long r0 = (long)t * ROWS;
+    const int rows = (int)std::min<long>(ROWS, M - r0);
+    const float* cols = x + r0 * K;
+    if (!direct) {
+      float* cb = cbuf.get((size_t)ROWS * K);
+      im2col(c, x, r0, rows, cb);
+      cols = cb;
+    }
+    gemm(rows, N, K, Mat{cols, K, 1}, Mat{W, N, 1}, y + r0 * N, N, false);
+    epilogue(y + r0 * N, rows, N, bias, act);
+  });
+}
+
+/** dx[n, h, w, cin] = col2im(dy · Wᵀ); parallel over images (col2im of one image stays in one thread). */
+void convBackpropInput(const Conv& c, const float* dy, const float* W, float* dx) {
+  const int K = c.K(), N = c.cout;
+  const long plane = (long)c.oh * c.ow;
+  const long img = (long)c.h * c.w * c.cin;
+  parallel(c.n, workers(c.n), [&](int b, int) {
+    thread_local Buf dbuf;
+    float* dcols = dbuf.get((size_t)ROWS * K);
+    std::memset(dx + b * img, 0, img * 4);
+    for (long r = 0; r < plane; r += ROWS) {
+      const int rows = (int)std::min<long>(ROWS, plane - r);
+      const long r0 = b * plane + r;
+      gemm(rows, K, N, Mat{dy + r0 * N, N, 1}, Mat{W, 1, N}, dcols, K, false);
+      col2imAdd(c, dcols, r0, rows, dx);
+    }
+  });
+}
+
+/** dW[fh, fw, cin, cout] = im2col(x)ᵀ · dy, partial sums per thread then reduced. */
+void convBackpropFilter(const Conv& c, const float* x, const float* dy, float* dW) {
+  const long M = c.M();
+  const int K = c.K(), N = c.cout;
+  constexpr int FROWS = 256;
+  const int tasks = (int)((M + FROWS - 1) / FROWS);
+  const int T = workers(tasks);
+  std::vector<std::vector<float>> part(T - 1, std::vector<float>((size_t)K * N, 0.f));
+  std::memset(dW, 0, (size_t)K * N * 4);
+  parallel(tasks, T, [&](int t, int w) {
+    thread_local Buf cbuf;
+    float* out = w == 0 ? dW : part[w - 1].data();
+    const long r0 = (long)t * FROWS;
+    const int rows = (int)std::min<long>(FROWS, M - r0);
+    const bool direct = c.fh == 1 && c.fw == 1 && c.sh == 1 && c.sw == 1 && c.top == 0 && c.left == 0 && c.oh == c.h && c.ow == c.w;
+    const float* cols = x + r0 * K;
+    if (!direct) {
+      float* cb = cbuf.get((size_t)FROWS * K);
+      im2col(c, x, r0, rows, cb);
+      cols = cb;
+    }
+    gemm(K, N, rows, Mat{cols, 1, K}, Mat{dy + r0 * N, N, 1}, out, N, true);
+  });
+  for (auto& p : part)
+    for (size_t i = 0; i < p.size(); i++) dW[i] += p[i];
+}
+
+/** Batched C[b] = act(op(A[b])·op(B[b]) + bias); a batch stride of 0 broadcasts. */
+void matmul(int batch, int m, int n, int k, const float* A, long aStride, bool ta, const float* B, long bStride, bool tb, float* C, const float* bias, int act) {
+  const int T = g_threads;
+  int sm = 1, sn = 1;
+  if (batch < 2 * T) {
+    const int want = (2 * T + batch - 1) / batch;
+    if (m >= n) sm = std::max(1, std::min(want, (m + MR - 1) / MR));
+    else sn = std::max(1, std::min(want, (n + NR - 1) / NR));
+  }
+  const int cm = ((m + sm - 1) / sm + MR - 1) / MR * MR;
+  const int cn = ((n + sn - 1) / sn + NR - 1) / NR * NR;
+  const int tasks = batch * sm * sn;
+  parallel(tasks, workers(tasks), [&](int t, int) {
+    const int b = t / (sm * sn);
+    const int i0 = (t % (sm * sn)) / sn * cm;
+    const int j0 = (t % sn) * cn;
+    if (i0 >= m || j0 >= n) return;
+    const int mm = std::min(cm, m - i0), nn = std::min(cn, n - j0);
+    const float* a = A + b * aStride;
+    const float* bb = B + b * bStride;
+    Mat Am = ta ? Mat{a + i0, 1, m} : Mat{a + (long)i0 * k, k, 1};
+    Mat Bm = tb ? Mat{bb + (long)j0 * k, 1, k} : Mat{bb + j0, n, 1};
+    float* c = C + (long)b * m * n + (long)i0 * n + j0;
+    gemm(mm, nn, k, Am, Bm, c, n, false);
+    if (bias || act)
+      for (int i = 0; i < mm; i++) {
+        float* row = c + (long)i * n;
+        if (bias)
+          for (int j = 0; j < nn; j++) row[j] += bias[j0 + j];
+        if (act == 1)
+          for (int j = 0; j < nn; j++) row[j] = row[j] > 0.f ? row[j] : 0.f;
+      }
+  });
+}
+
+/**
+ * out[a, b] = Σ_r x[a, r, b] (× 1/R for a mean), accumulated in double: batch-norm
+ * gradients subtract such sums from values of the same size, so float32 accumulation over
+ * 10⁴–10⁵ terms (what tfjs-backend-wasm's Sum does) leaves errors the cancellation magnifies.
+ */
+void reduceMid(const float* x, float* out, long A, long R, long B, bool mean) {
+  constexpr long BCH = 512;
+  const long bChunks = (B + BCH - 1) / BCH;
+  const long tasks = A * bChunks;
+  parallel((int)tasks, workers((int)tasks), [&](int t, int) {
+    const long a = t / bChunks, b0 = (t % bChunks) * BCH, nb = std::min(BCH, B - b0);
+    const float* xa = x + a * R * B + b0;
+    if (nb == 1) {
+      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      long r = 0;
+      for (; r + 4 <= R; r += 4) {
+        s0 += xa[r * B];
+        s1 += xa[(r + 1) * B];
+        s2 += xa[(r + 2) * B];
+        s3 += xa[(r + 3) * B];
+      }
+      for (; r < R; r++) s0 += xa[r * B];
+      const double s = (s0 + s1) + (s2 + s3);
+      out[a * B + b0] = (float)(mean ? s / (double)R : s);
+      return;
+    }
+    double acc[BCH];
+    for (long b = 0; b < nb; b++) acc[b] = 0;
+    for (long r = 0; r < R; r++) {
+      const float* row = xa + r * B;
+      for (long b = 0; b < nb; b++) acc[b] += row[b];
+    }
+    for (long b = 0; b < nb; b++) out[a * B + b0 + b] = (float)(mean ? acc[b] / (double)R : acc[b]);
+  });
+}
+
+// ---------------------------------------------------------------- N-API glue
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, nullptr, "layerwise-native: " #call);     \
+      return nullptr;                                                 \
+    }                                                                 \
+  } while (0)
+
+/** Float32Array → data pointer; null for null/undefined; sets *len to its element count. */
+bool f32(napi_env env, napi_value v, float** out, size_t* len) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_null || t == napi_undefined) {
+    *out = nullptr;
+    *len = 0;
+    return true;
+  }
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &off) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, nullptr, "layerwise-native: expected a Float32Array");
+    return false;
+  }
+  *out = static_cast<float*>(data);
+  *len = length;
+  return true;
+}
+
+bool i32(napi_env env, napi_value v, int* out) {
+  if (napi_get_value_int32(env, v, out) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "layerwise-native: expected a number");
+    return false;
+  }
+  return true;
+}
+
+bool convDims(napi_env env, napi_value v, Conv* c) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &off) != napi_ok || type != napi_int32_array || length != 15) {
+    napi_throw_type_error(env, nullptr, "layerwise-native: conv dims must be an Int32Array of 15");
+    return false;
+  }
+  const int32_t* d = static_cast<int32_t*>(data);
+  *c = Conv{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
+  return true;
+}
+
+bool sizeOk(napi_env env, size_t have, size_t need, const char* what) {
+  if (have < need) {
+    napi_throw_range_error(env, nullptr, what);
+    return false;
+  }
+  return true;
+}
+
+// conv2d(x, w, bias|null, y, dims, act)
+napi_value Conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *x, *w, *bias, *y;
+  size_t nx, nw, nb, ny;
+  Conv c;
+  int act;
+  if (!f32(env, a[0], &x, &nx) || !f32(env, a[1], &w, &nw) || !f32(env, a[2], &bias, &nb) || !f32(env, a[3], &y, &ny) || !convDims(env, a[4], &c) || !i32(env, a[5], &act)) return nullptr;
+  if (!sizeOk(env, nx, (size_t)c.n * c.h * c.w * c.cin, "conv2d: x too small") || !sizeOk(env, nw, (size_t)c.K() * c.cout, "conv2d: w too small") ||
+      !sizeOk(env, ny, (size_t)c.M() * c.cout, "conv2d: y too small") || (bias && !sizeOk(env, nb, c.cout, "conv2d: bias too small")))
+    return nullptr;
+  convForward(c, x, w, bias, y, act);
+  return nullptr;
+}
+
+// conv2dBackpropInput(dy, w, dx, dims)
+napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *dy, *w, *dx;
+  size_t ndy, nw, ndx;
+  Conv c;
+  if (!f32(env, a[0], &dy, &ndy) || !f32(env, a[1], &w, &nw) || !f32(env, a[2], &dx, &ndx) || !convDims(env, a[3], &c)) return nullptr;
+  if (!sizeOk(env, ndy, (size_t)c.M() * c.cout, "conv2dBackpropInput: dy too small") || !sizeOk(env, nw, (size_t)c.K() * c.cout, "conv2dBackpropInput: w too small") ||
+      !sizeOk(env, ndx, (size_t)c.n * c.h * c.w * c.cin, "conv2dBackpropInput: dx too small"))
+    return nullptr;
+  convBackpropInput(c, dy, w, dx);
+  return nullptr;
+}
+
+// conv2dBackpropFilter(x, dy, dw, dims)
+napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *x, *dy, *dw;
+  size_t nx, ndy, ndw;
+  Conv c;
+  if (!f32(env, a[0], &x, &nx) || !f32(env, a[1], &dy, &ndy) || !f32(env, a[2], &dw, &ndw) || !convDims(env, a[3], &c)) return nullptr;
+  if (!sizeOk(env, nx, (size_t)c.n * c.h * c.w * c.cin, "conv2dBackpropFilter: x too small") || !sizeOk(env, ndy, (size_t)c.M() * c.cout, "conv2dBackpropFilter: dy too small") ||
+      !sizeOk(env, ndw, (size_t)c.K() * c.cout, "conv2dBackpropFilter: dw too small"))
+    return nullptr;
+  convBackpropFilter(c, x, dy, dw);
+  return nullptr;
+}
+
+// matmul(a, b, c, bias|null, dims Int32Array [batch, m, n, k, ta, tb, aBatched, bBatched, act])
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value a[5];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *A, *B, *C, *bias;
+  size_t na, nb, nc, nbias;
+  if (!f32(env, a[0], &A, &na) || !f32(env, a[1], &B, &nb) || !f32(env, a[2], &C, &nc) || !f32(env, a[3], &bias, &nbias)) return nullptr;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, a[4], &type, &length, &data, &ab, &off) != napi_ok || type != napi_int32_array || length != 9) {
+    napi_throw_type_error(env, nullptr, "layerwise-native: matmul dims must be an Int32Array of 9");
+    return nullptr;
+  }
+  const int32_t* d = static_cast<int32_t*>(data);
+  const int batch = d[0], m = d[1], n = d[2], k = d[3];
+  const long mk = (long)m * k, kn = (long)k * n;
+  if (!sizeOk(env, na, d[6] ? batch * mk : mk, "matmul: a too small") || !sizeOk(env, nb, d[7] ? batch * kn : kn, "matmul: b too small") ||
+      !sizeOk(env, nc, (size_t)batch * m * n, "matmul: c too small") || (bias && !sizeOk(env, nbias, n, "matmul: bias too small")))
+    return nullptr;
+  matmul(batch, m, n, k, A, d[6] ? mk : 0, d[4] != 0, B, d[7] ? kn : 0, d[5] != 0, C, bias, d[8]);
+  return nullptr;
+}
+
+// reduce(x, out, A, R, B, mean): out[a, b] = Σ_r x[a, r, b]
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *x, *out;
+  size_t nx, nout;
+  double A, R, B;
+  bool mean;
+  if (!f32(env, a[0], &x, &nx) || !f32(env, a[1], &out, &nout)) return nullptr;
+  CHECK(napi_get_value_double(env, a[2], &A));
+  CHECK(napi_get_value_double(env, a[3], &R));
+  CHECK(napi_get_value_double(env, a[4], &B));
+  CHECK(napi_get_value_bool(env, a[5], &mean));
+  if (!sizeOk(env, nx, (size_t)(A * R * B), "reduce: x too small") || !sizeOk(env, nout, (size_t)(A * B), "reduce: out too small")) return nullptr;
+  reduceMid(x, out, (long)A, (long)R, (long)B, mean);
+  return nullptr;
+}
+
+// setThreads(n) → n actually used; threads() → current
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  int t;
+  if (!i32(env, a[0], &t)) return nullptr;
+  g_threads = std::max(1, std::min(t, 256));
+  napi_value r;
+  CHECK(napi_create_int32(env, g_threads, &r));
+  return r;
+}
+
+napi_value Threads(napi_env env, napi_callback_info) {
+  napi_value r;
+  CHECK(napi_create_int32(env, g_threads, &r));
+  return r;
+}
+
+napi_value SimdInfo(napi_env env, napi_callback_info) {
+#if defined(__AVX512F__)
+  const char* s = "AVX-512 (ymm 12x16 tile)";
+#elif defined(__AVX2__)
+  const char* s = "AVX2 (6x16 tile)";
+#elif defined(__AVX__)
+  const char* s = "AVX (6x16 tile)";
+#else
+  const char* s = "128-bit vectors (6x8 tile)";
+#endif
+  napi_value r;
+  CHECK(napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &r));
+  return r;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"simd", nullptr, SimdInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
