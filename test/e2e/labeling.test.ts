@@ -33,7 +33,8 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
 
   const total = async (): Promise<number> => Number(((await page.getByTestId('grid-total').innerText()).match(/[\d,]+/)?.[0] ?? '-1').replace(/,/g, ''));
   const currentId = async (): Promise<string> => (await page.getByTestId('current-item').getAttribute('data-item-id')) ?? '';
-  const historyRows = () => page.getByTestId('history-row');
+  // The import itself is a (non-undoable) group of its own; count the user's changes.
+  const historyRows = () => page.locator('[data-testid=history-row][data-source=user]');
   const tileClass = async (itemId: string): Promise<string | null> => page.locator(`[data-testid=grid-tile][data-item-id="${itemId}"]`).getAttribute('data-class-name');
   const thumbsLoaded = (): Promise<number> =>
     page.$$eval('[data-testid=grid-tile] img', (imgs) => (imgs as unknown as { complete: boolean; naturalWidth: number }[]).filter((i) => i.complete && i.naturalWidth > 0).length);
@@ -72,6 +73,7 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
     await page.getByTestId('import-open-dataset').click();
     await page.getByTestId('open-labeling').click();
     await page.waitForURL(/#\/datasets\/\d+\/label/);
+    datasetId = /#\/datasets\/(\d+)\/label/.exec(page.url())![1];
     await page.getByTestId('grid-tile').first().waitFor({ timeout: 30_000 });
     expect(await total()).toBe(36);
     const legend = page.getByTestId('legend-key');
@@ -83,6 +85,7 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
     await shot(page, 'labeling-01-all');
   });
 
+  let datasetId = '';
   let first = '';
   let second = '';
   it('labels the unlabeled queue with the keys, undoes and redoes', async () => {
@@ -179,6 +182,66 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
     // The queue: 6 − 2 labeled (the pair's labels are undone) + 3 added.
     await page.getByTestId('queue-unlabeled').click();
     await expect.poll(total, { timeout: 10_000 }).toBe(7);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('trains a quick run; a confusion-matrix cell opens those images with predictions, fixed with the keys; the version diff shows it', async () => {
+    await page.getByTestId('label-back').click();
+    await page.waitForURL(new RegExp(`#/datasets/${datasetId}$`));
+    await page.getByTestId('train-on-dataset').click();
+    await page.getByTestId('new-run-form').waitFor();
+    await page.getByTestId('run-preset').selectOption('linear');
+    await page.getByTestId('run-epochs').fill('3');
+    await page.getByTestId('run-name').fill('e2e linear');
+    await page.getByTestId('run-start').click();
+    await page.waitForURL(/#\/runs\/\d+$/, { timeout: 60_000 });
+    const runId = /#\/runs\/(\d+)$/.exec(page.url())![1];
+    await expect.poll(async () => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 240_000, interval: 1000 }).toBe('completed');
+    await page.getByTestId('confusion-matrix').waitFor({ timeout: 30_000 });
+    await page.getByTestId('suggestions-list').waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(300);
+    await shot(page, 'labeling-06-run-mistakes');
+
+    // An off-diagonal cell (a mistake) when there is one.
+    const cells = await page.$$eval('[data-testid=confusion-cell]', (els) =>
+      els.map((e) => ({ t: e.getAttribute('data-true-class-id')!, p: e.getAttribute('data-predicted-class-id')!, n: Number(e.getAttribute('data-count')) })).filter((c) => c.n > 0),
+    );
+    const pick = cells.find((c) => c.t !== c.p) ?? cells[0];
+    await page.locator(`[data-testid=confusion-cell][data-true-class-id="${pick.t}"][data-predicted-class-id="${pick.p}"]`).click();
+    await page.waitForURL(/#\/datasets\/\d+\/label\?/);
+    const q = new URLSearchParams(page.url().split('?')[1]);
+    expect(q.get('runId')).toBe(runId);
+    expect(q.get('trueClassId')).toBe(pick.t);
+    expect(q.get('predictedClassId')).toBe(pick.p);
+    await page.getByTestId('tile-prediction').first().waitFor({ timeout: 20_000 });
+    expect(await total()).toBe(pick.n);
+    await expect.poll(thumbsLoaded, { timeout: 20_000, interval: 250 }).toBe(pick.n);
+    await shot(page, 'labeling-07-confusion-cell');
+    // Relabel the first image there with the keys: to the predicted class, or (on the diagonal) to the other class.
+    const legend = await page.$$eval('[data-testid=legend-key]', (els) => els.map((e) => ({ key: e.getAttribute('data-key')!, name: e.getAttribute('data-class-name')! })));
+    const predName = await page.getByTestId('tile-prediction').first().getAttribute('data-predicted-class');
+    const target = pick.t !== pick.p ? legend.find((l) => l.name === predName)! : legend.find((l) => l.name !== predName)!;
+    const before = await total();
+    const fixed = await currentId();
+    await page.keyboard.press(target.key);
+    await expect.poll(async () => (await page.getByTestId('label-status').innerText()).startsWith('Labelled 1 image'), { timeout: 10_000 }).toBe(true);
+    // The cell keeps what the run saw (its true class); the tile shows the new label and the cursor moves on.
+    await expect.poll(() => tileClass(fixed), { timeout: 10_000 }).toBe(target.name);
+    expect(await total()).toBe(before);
+    if (before > 1) expect(await currentId()).not.toBe(fixed);
+    await shot(page, 'labeling-07b-cell-fixed');
+
+    await page.getByTestId('label-back').click();
+    await page.getByTestId('versions-panel').waitFor();
+    await page.getByTestId('version-row').first().waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('version-row').first().getByTestId('version-run').count()).toBeGreaterThan(0);
+    await page.getByTestId('version-row').first().getByTestId('version-diff-now').click();
+    await page.getByTestId('version-diff').waitFor();
+    expect(Number(await page.getByTestId('diff-relabeled').innerText())).toBeGreaterThanOrEqual(1);
+    await page.getByTestId('duplicates-find').click();
+    await page.getByTestId('duplicates-summary').waitFor({ timeout: 30_000 });
+    await page.getByTestId('versions-panel').scrollIntoViewIfNeeded();
+    await shot(page, 'labeling-08-dataset-versions');
     expect(consoleErrors).toEqual([]);
   });
 });

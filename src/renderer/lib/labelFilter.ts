@@ -68,9 +68,13 @@ export function filterKey(f: ItemFilter): string {
   return JSON.stringify(queryFromFilter(f));
 }
 
-/** Whether labeling an item can take it out of this filter (then the cursor stays, the next item moves up). */
+/**
+ * Whether labeling an item can take it out of this filter (then the cursor stays, the next
+ * item moves up). A confusion cell's true class is the label the run saw, so fixing a label
+ * there keeps the image in view.
+ */
 export function filterDependsOnLabel(f: ItemFilter): boolean {
-  return !!(f.unlabeled || f.classId || f.trueClassId || f.misclassified);
+  return !!(f.unlabeled || f.classId);
 }
 
 /** Keys for assigning classes, by class order: 1–9, then 0 for the tenth. */
