@@ -199,6 +199,7 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
     await expect.poll(async () => page.getByTestId('run-status').getAttribute('data-status'), { timeout: 240_000, interval: 1000 }).toBe('completed');
     await page.getByTestId('confusion-matrix').waitFor({ timeout: 30_000 });
     await page.getByTestId('suggestions-list').waitFor({ timeout: 30_000 });
+    await page.getByTestId('confusion-panel').scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
     await shot(page, 'labeling-06-run-mistakes');
 
@@ -242,6 +243,8 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
     await page.getByTestId('duplicates-summary').waitFor({ timeout: 30_000 });
     await page.getByTestId('versions-panel').scrollIntoViewIfNeeded();
     await shot(page, 'labeling-08-dataset-versions');
+    await page.getByTestId('duplicates-panel').scrollIntoViewIfNeeded();
+    await shot(page, 'labeling-09-near-duplicates');
     expect(consoleErrors).toEqual([]);
   });
 });
