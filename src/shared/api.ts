@@ -211,7 +211,8 @@ export const requests = {
     params: z.object({ datasetId: Id, offset: z.number().int().min(0), limit: z.number().int().min(1).max(5000) }).extend(ItemFilterSchema.shape).strict(),
     result: z.object({ total: z.number(), items: z.array(ItemSchema) }),
   },
-  'datasets.setSplit': { params: z.object({ datasetId: Id, split: SplitConfigSchema }).strict(), result: DatasetDetailSchema },
+  /** Re-split. Items now in test stay in test unless `allowFromTest` (then every split is recomputed). */
+  'datasets.setSplit': { params: z.object({ datasetId: Id, split: SplitConfigSchema, allowFromTest: z.boolean().optional() }).strict(), result: DatasetDetailSchema },
   'datasets.delete': { params: z.object({ datasetId: Id }).strict(), result: z.object({ ok: z.literal(true) }) },
   'imports.get': { params: z.object({ jobId: Id }).strict(), result: ImportJobSchema },
   'imports.cancel': { params: z.object({ jobId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
