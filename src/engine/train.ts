@@ -180,6 +180,7 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
       const augRng = new Rng(deriveSeed(seed, 'augment', epoch));
       const epochStart = performance.now();
       let lastPost = -Infinity;
+      let unsentLosses: number[] = [];
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
@@ -219,6 +220,7 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
 
         lossSum += stepLoss * n;
         seen += n;
+        unsentLosses.push(stepLoss);
         const now = performance.now();
         trainSeconds += (now - stepStart) / 1000;
         trainSamples += n;
@@ -234,9 +236,11 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
             step: globalStep,
             totalSteps,
             loss: stepLoss,
+            stepLosses: unsentLosses,
             samplesPerSec: sps,
             etaSeconds: sps > 0 ? (remaining * t.batchSize) / sps : 0,
           });
+          unsentLosses = [];
         }
         globalStep++;
       }

@@ -35,7 +35,11 @@ export const EngineToMainSchema = z.discriminatedUnion('type', [
   /** Backend initialised: 'webgpu' | 'wasm' | 'cpu', plus adapter / thread details. */
   z.object({ type: z.literal('ready'), backend: z.string(), detail: z.string().optional() }),
   /** One training step: global 0-based step, its mini-batch loss, throughput in samples/s. */
-  z.object({ type: z.literal('progress') }).extend(StepProgressShape),
+  z.object({
+    type: z.literal('progress'),
+    /** Mini-batch losses of every step since the previous progress message, the last one being `step` (messages are throttled; no step is lost). */
+    stepLosses: z.array(z.number()).optional(),
+  }).extend(StepProgressShape),
   /** End of an epoch (0-based). Accuracies are fractions in [0, 1]. val* are null when there is no validation split. */
   z.object({
     type: z.literal('metrics'),

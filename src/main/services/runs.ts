@@ -427,10 +427,10 @@ export class RunService implements Disposable {
         this.fireStatus(id, 'running', msg.backend, null);
         break;
       case 'progress': {
-        this.pending.push(
-          { runId: id, name: 'loss', epoch: msg.epoch, step: msg.step, value: msg.loss, time: t },
-          { runId: id, name: 'samples_per_sec', epoch: msg.epoch, step: msg.step, value: msg.samplesPerSec, time: t },
-        );
+        // Every step's loss (the engine throttles its messages, not its numbers); throughput per message.
+        const losses = msg.stepLosses?.length ? msg.stepLosses : [msg.loss];
+        losses.forEach((value, i) => this.pending.push({ runId: id, name: 'loss', epoch: msg.epoch, step: msg.step - losses.length + 1 + i, value, time: t }));
+        this.pending.push({ runId: id, name: 'samples_per_sec', epoch: msg.epoch, step: msg.step, value: msg.samplesPerSec, time: t });
         const ms = Date.now();
         if (ms - run.lastProgressAt >= PROGRESS_EVENT_MS || msg.step + 1 >= msg.totalSteps) {
           run.lastProgressAt = ms;
