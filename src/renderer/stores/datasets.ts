@@ -123,8 +123,9 @@ export const useDatasetsStore = defineStore('datasets', () => {
   }
 
   /** Apply a split configuration; throws ApiError when refused. */
-  async function setSplit(datasetId: number, split: SplitConfig): Promise<DatasetDetail> {
-    const d = await useApi().call('datasets.setSplit', { datasetId, split });
+  /** Re-split a dataset; test images stay in test unless `allowFromTest`. */
+  async function setSplit(datasetId: number, split: SplitConfig, allowFromTest = false): Promise<DatasetDetail> {
+    const d = await useApi().call('datasets.setSplit', { datasetId, split, allowFromTest });
     details.value = { ...details.value, [datasetId]: d };
     void fetchList();
     return d;
