@@ -1,0 +1,132 @@
+/**
+ * The native addon's kernels (src/engine/kernels/native.ts) against tfjs' `cpu` backend
+ * (the reference) on random shapes, strides, paddings and dilations: max |native − cpu| /
+ * max |cpu| ≤ 1e-4. Skipped, with the reason, when the addon is not built.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { initBackend } from '../../src/engine/backend';
+import { engineKernelLayers } from '../../src/engine/kernels';
+import { nativeAddon, nativeLoadError } from '../../src/engine/kernels/native';
+import { Rng } from '../../src/engine/random';
+
+const na = nativeAddon();
+if (!na) console.warn(`kernels-native: skipped: ${nativeLoadError()}`);
+
+function rand(rng: Rng, shape: number[]): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal();
+  return tf.tensor(a, shape);
+}
+
+async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const out = tf.tidy(f);
+  const v = (await out.data()) as Float32Array;
+  out.dispose();
+  return v;
+}
+
+function relErr(a: Float32Array, ref: Float32Array): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < ref.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - ref[i]));
+    s = Math.max(s, Math.abs(ref[i]));
+  }
+  return d / Math.max(s, 1e-30);
+}
+
+/** Same random inputs on both backends (built inside `f` from plain arrays via the seed). */
+async function compare(f: (rng: Rng) => tf.Tensor, seed: number): Promise<number> {
+  const ref = await on('cpu', () => f(new Rng(seed)));
+  const got = await on('wasm', () => f(new Rng(seed)));
+  expect(got.length).toBe(ref.length);
+  return relErr(got, ref);
+}
+
+beforeAll(async () => {
+  await initBackend('cpu', { threads: 2 });
+});
+
+describe.skipIf(!na)('native kernels', () => {
+  it('are registered over the wasm kernels', () => {
+    for (const k of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile']) {
+      expect(tf.getKernel(k, 'wasm')?.kernelFunc).toBe(engineKernelLayers.get(`${k}/wasm`)?.native?.kernelFunc);
+    }
+  });
+
+  const rng = new Rng(99);
+  const convCases: { n: number; h: number; w: number; cin: number; cout: number; k: number; s: number; d: number; pad: 'same' | 'valid' }[] = [];
+  for (const s of [1, 2, 3]) {
+    for (const pad of ['same', 'valid'] as const) {
+      for (let rep = 0; rep < 2; rep++) {
+        const k = 1 + rng.int(5);
+        convCases.push({ n: 1 + rng.int(4), h: k + rng.int(12), w: k + rng.int(12), cin: 1 + rng.int(6), cout: 1 + rng.int(40), k, s, d: 1, pad });
+      }
+    }
+  }
+  convCases.push({ n: 2, h: 9, w: 11, cin: 3, cout: 5, k: 3, s: 1, d: 2, pad: 'same' }, { n: 4, h: 32, w: 32, cin: 32, cout: 32, k: 3, s: 1, d: 1, pad: 'same' });
+  convCases.push({ n: 3, h: 6, w: 6, cin: 4, cout: 8, k: 1, s: 1, d: 1, pad: 'valid' }); // 1×1: im2col skipped
+
+  it.each(convCases)('Conv2D, FusedConv2D (bias, relu), Conv2DBackpropInput, Conv2DBackpropFilter match cpu: %o', async (c) => {
+    const xShape = [c.n, c.h, c.w, c.cin];
+    const fShape = [c.k, c.k, c.cin, c.cout];
+    const strides: [number, number] = [c.s, c.s];
+    const dil: [number, number] = [c.d, c.d];
+    const y = tf.tidy(() => tf.conv2d(tf.zeros(xShape) as tf.Tensor4D, tf.zeros(fShape) as tf.Tensor4D, strides, c.pad, 'NHWC', dil));
+    const dyShape = y.shape;
+    y.dispose();
+    const seed = rng.int(1e9);
+    expect(await compare((r) => tf.conv2d(rand(r, xShape) as tf.Tensor4D, rand(r, fShape) as tf.Tensor4D, strides, c.pad, 'NHWC', dil), seed)).toBeLessThanOrEqual(1e-4);
+    expect(
+      await compare((r) => tf.fused.conv2d({ x: rand(r, xShape) as tf.Tensor4D, filter: rand(r, fShape) as tf.Tensor4D, strides, pad: c.pad, dilations: dil, bias: rand(r, [c.cout]), activation: 'relu' }), seed),
+    ).toBeLessThanOrEqual(1e-4);
+    if (c.d !== 1) return; // tfjs takes no dilation in the gradient kernels
+    expect(await compare((r) => tf.conv2dTranspose(rand(r, dyShape) as tf.Tensor4D, rand(r, fShape) as tf.Tensor4D, xShape as [number, number, number, number], strides, c.pad), seed)).toBeLessThanOrEqual(1e-4);
+    expect(
+      await compare(
+        (r) =>
+          tf.engine().runKernel('Conv2DBackpropFilter', { x: rand(r, xShape), dy: rand(r, dyShape) }, { strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: fShape } as never) as tf.Tensor,
+        seed,
+      ),
+    ).toBeLessThanOrEqual(1e-4);
+  });
+
+  const mmCases: { batchA: number[]; batchB: number[]; m: number; n: number; k: number; ta: boolean; tb: boolean }[] = [];
+  for (const ta of [false, true]) for (const tb of [false, true]) mmCases.push({ batchA: [], batchB: [], m: 1 + rng.int(70), n: 1 + rng.int(70), k: 1 + rng.int(300), ta, tb });
+  mmCases.push({ batchA: [3], batchB: [3], m: 13, n: 17, k: 19, ta: false, tb: true }, { batchA: [2, 2], batchB: [], m: 5, n: 40, k: 7, ta: true, tb: false }, { batchA: [], batchB: [], m: 64, n: 4096, k: 128, ta: false, tb: true });
+
+  it.each(mmCases)('BatchMatMul and _FusedMatMul (bias, relu) match cpu: %o', async (c) => {
+    const aShape = [...c.batchA, ...(c.ta ? [c.k, c.m] : [c.m, c.k])];
+    const bShape = [...c.batchB, ...(c.tb ? [c.n, c.k] : [c.k, c.n])];
+    const seed = rng.int(1e9);
+    expect(await compare((r) => tf.matMul(rand(r, aShape), rand(r, bShape), c.ta, c.tb), seed)).toBeLessThanOrEqual(1e-4);
+    if (c.batchA.length === 0 && c.batchB.length === 0) {
+      expect(await compare((r) => tf.fused.matMul({ a: rand(r, aShape), b: rand(r, bShape), transposeA: c.ta, transposeB: c.tb, bias: rand(r, [c.n]), activation: 'relu' }), seed)).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  it.each([
+    { shape: [64, 32, 32, 32], axes: [0, 1, 2] },
+    { shape: [7, 5, 3], axes: [1] },
+    { shape: [7, 5, 3], axes: [2] },
+    { shape: [4, 6], axes: [0, 1] },
+    { shape: [2, 3, 4, 5], axes: [1, 2] },
+  ])('Sum and Mean match cpu (double accumulation): %o', async (c) => {
+    const seed = rng.int(1e9);
+    expect(await compare((r) => tf.sum(rand(r, c.shape), c.axes), seed)).toBeLessThanOrEqual(1e-4);
+    expect(await compare((r) => tf.mean(rand(r, c.shape), c.axes, true), seed)).toBeLessThanOrEqual(1e-4);
+  });
+
+  it.each([
+    { shape: [1, 1, 1, 32], reps: [64, 32, 32, 1] },
+    { shape: [2, 3], reps: [3, 2] },
+    { shape: [5], reps: [4] },
+    { shape: [2, 1, 3], reps: [1, 4, 2] },
+  ])('Tile matches cpu: %o', async (c) => {
+    expect(await compare((r) => tf.tile(rand(r, c.shape), c.reps), rng.int(1e9))).toBe(0);
+  });
+});
