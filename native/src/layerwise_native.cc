@@ -189,6 +189,23 @@ void parallel(int tasks, int T, F&& f) {
   run(0);
   for (auto& t : th) t.join();
 }
+/** Like parallel, but worker w runs the contiguous tasks [w·tasks/T, (w+1)·tasks/T) in order: deterministic partial sums. */
+template <class F>
+void parallelStatic(int tasks, int T, F&& f) {
+  auto run = [&](int w) {
+    const int t0 = (int)((long)tasks * w / T), t1 = (int)((long)tasks * (w + 1) / T);
+    for (int t = t0; t < t1; t++) f(t, w);
+  };
+  if (T <= 1) {
+    run(0);
+    return;
+  }
+  std::vector<std::thread> th;
+  th.reserve(T - 1);
+  for (int w = 1; w < T; w++) th.emplace_back(run, w);
+  run(0);
+  for (auto& t : th) t.join();
+}
 inline int workers(int tasks) { return std::max(1, std::min(g_threads, tasks)); }
 
 struct Conv {
@@ -326,7 +343,8 @@ void convBackpropFilter(const Conv& c, const float* x, const float* dy, float* d
   const int T = workers(tasks);
   std::vector<std::vector<float>> part(T - 1, std::vector<float>((size_t)K * N, 0.f));
   std::memset(dW, 0, (size_t)K * N * 4);
-  parallel(tasks, T, [&](int t, int w) {
+  // Static split: the same thread count gives bit-identical gradients (runs are reproducible).
+  parallelStatic(tasks, T, [&](int t, int w) {
     thread_local Buf cbuf;
     float* out = w == 0 ? dW : part[w - 1].data();
     const long r0 = (long)t * FROWS;

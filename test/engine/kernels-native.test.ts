@@ -72,8 +72,8 @@ describe.skipIf(!na)('native kernels', () => {
   convCases.push({ n: 3, h: 6, w: 6, cin: 4, cout: 8, k: 1, s: 1, d: 1, pad: 'valid' }); // 1×1: im2col skipped
 
   it.each(convCases)('Conv2D, FusedConv2D (bias, relu), Conv2DBackpropInput, Conv2DBackpropFilter match cpu: %o', async (c) => {
-    const xShape = [c.n, c.h, c.w, c.cin];
-    const fShape = [c.k, c.k, c.cin, c.cout];
+    const xShape: [number, number, number, number] = [c.n, c.h, c.w, c.cin];
+    const fShape: [number, number, number, number] = [c.k, c.k, c.cin, c.cout];
     const strides: [number, number] = [c.s, c.s];
     const dil: [number, number] = [c.d, c.d];
     const y = tf.tidy(() => tf.conv2d(tf.zeros(xShape) as tf.Tensor4D, tf.zeros(fShape) as tf.Tensor4D, strides, c.pad, 'NHWC', dil));
