@@ -22,9 +22,11 @@ count_vitest() { # vitest json report → add its counts
   fi
 }
 
-# The E2E tests need Debian's Chromium, the accuracy test Debian's Fashion-MNIST.
+# The E2E tests need Debian's Chromium, the accuracy test Debian's Fashion-MNIST, the
+# WebGPU test (test/engine/webgpu.test.ts) the Vulkan loader and Chromium's SwiftShader.
 need=()
 command -v chromium >/dev/null || need+=(chromium)
+[ -n "$(ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1')" ] || need+=(libvulkan1) # no grep -q: with pipefail its early exit can fail the pipe
 [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
 if [ ${#need[@]} -gt 0 ]; then
   printf '\n== installing Debian packages: %s ==\n' "${need[*]}"

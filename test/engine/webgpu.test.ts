@@ -43,7 +43,7 @@ if (process.env.LAYERWISE_WEBGPU_TEST_HW !== '1' && !process.env.VK_ICD_FILENAME
 }
 process.env.LAYERWISE_ALLOW_SOFTWARE_GPU = '1';
 
-/** Why the WebGPU path cannot run here, with what to install; null when it can. */
+/** What is missing for a Vulkan adapter (with what to install), as '; missing: …', or '' when nothing obvious is. */
 function missingPrerequisites(): string {
   const missing: string[] = [];
   let vulkan = false;
@@ -53,7 +53,9 @@ function missingPrerequisites(): string {
     vulkan = existsSync('/usr/lib/x86_64-linux-gnu/libvulkan.so.1') || existsSync('/usr/lib/aarch64-linux-gnu/libvulkan.so.1');
   }
   if (!vulkan) missing.push('the Vulkan loader libvulkan.so.1 (apt-get install libvulkan1)');
-  if (!process.env.VK_ICD_FILENAMES && !existsSync(SWIFTSHADER_ICD)) missing.push(`SwiftShader's ICD ${SWIFTSHADER_ICD} (apt-get install chromium)`);
+  const icd = process.env.VK_ICD_FILENAMES;
+  if (!icd && !existsSync(SWIFTSHADER_ICD)) missing.push(`SwiftShader's ICD ${SWIFTSHADER_ICD} (apt-get install chromium)`);
+  else if (icd && icd.split(':').every((f) => !existsSync(f))) missing.push(`the Vulkan driver VK_ICD_FILENAMES names (${icd})`);
   return missing.length ? `; missing: ${missing.join(', ')}` : '';
 }
 
