@@ -225,7 +225,7 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
     const before = await total();
     const fixed = await currentId();
     await page.keyboard.press(target.key);
-    await expect.poll(async () => (await page.getByTestId('label-status').innerText()).startsWith('Labelled 1 image'), { timeout: 10_000 }).toBe(true);
+    await expect.poll(async () => (await page.getByTestId('label-status').innerText()).startsWith('Labeled 1 image'), { timeout: 10_000 }).toBe(true);
     // The cell keeps what the run saw (its true class); the tile shows the new label and the cursor moves on.
     await expect.poll(() => tileClass(fixed), { timeout: 10_000 }).toBe(target.name);
     expect(await total()).toBe(before);

@@ -103,6 +103,68 @@ describe('Labeling view keys', () => {
     expect(calls('labels.assign')).toHaveLength(2);
   });
 
+  it('labels consecutive images in "All" with the keys, skipping none, even when a relabelled tile moves; undo / redo return the cursor', async () => {
+    // A stateful server: labels change, and the listing is ordered (class, id) like the old
+    // grid order, so a relabelled image jumps to its class's section and the rest shift.
+    const state = items.map((it) => ({ ...it, classId: null as number | null }));
+    let group = 0;
+    const groups = new Map<number, { ids: number[]; old: (number | null)[]; to: number | null; undone: boolean }>();
+    const listing = () => [...state].sort((a, b) => (a.classId ?? -1) - (b.classId ?? -1) || a.id - b.id);
+    api
+      .handle('datasets.items', (p) => ({ total: state.length, items: listing().slice(p.offset, p.offset + p.limit).map((it) => ({ ...it })) }))
+      .handle('items.ids', () => ({ ids: listing().map((it) => it.id) }))
+      .handle('labels.assign', (p) => {
+        const g = { ids: p.itemIds, old: p.itemIds.map((id) => state.find((it) => it.id === id)!.classId), to: p.classId, undone: false };
+        for (const id of p.itemIds) state.find((it) => it.id === id)!.classId = p.classId;
+        groups.set(++group, g);
+        return { changed: p.itemIds.length, groupId: group };
+      })
+      .handle('labels.undo', () => {
+        const id = Math.max(...[...groups].filter(([, g]) => !g.undone).map(([k]) => k));
+        const g = groups.get(id)!;
+        g.ids.forEach((itemId, k) => (state.find((it) => it.id === itemId)!.classId = g.old[k]));
+        g.undone = true;
+        return { groupId: id, changed: g.ids.length };
+      })
+      .handle('labels.redo', () => {
+        const id = Math.min(...[...groups].filter(([, g]) => g.undone).map(([k]) => k));
+        const g = groups.get(id)!;
+        for (const itemId of g.ids) state.find((it) => it.id === itemId)!.classId = g.to;
+        g.undone = false;
+        return { groupId: id, changed: g.ids.length };
+      })
+      .handle('labels.history', () => ({
+        events: [...groups].flatMap(([gid, g]) => g.ids.map((itemId, k) => ({ id: gid * 100 + k, groupId: gid, itemId, oldClassId: g.old[k], newClassId: g.to, time: 0, source: 'user' as const, undone: g.undone }))).reverse(),
+        canUndo: true,
+        canRedo: true,
+      }));
+    const w = await mountAt('/datasets/3/label');
+    const current = () => Number(w.get('[data-testid="current-item"]').attributes('data-item-id'));
+    expect(current()).toBe(1);
+    for (const k of ['2', '1', '3', '2', '1']) {
+      key(k);
+      await settle();
+    }
+    // Every image from the first on was labelled once, in order: none skipped.
+    expect(calls('labels.assign').map((a) => a.itemIds)).toEqual([[1], [2], [3], [4], [5]]);
+    expect(state.slice(0, 6).map((it) => it.classId)).toEqual([12, 11, 13, 12, 11, null]);
+    expect(current()).toBe(6);
+    // Undo returns to the image it changed; labeling from there relabels that one.
+    key('z', { ctrlKey: true });
+    await settle();
+    expect(state[4].classId).toBeNull();
+    expect(current()).toBe(5);
+    expect(w.get('[data-testid="label-status"]').text()).toBe('Undid a change of 1 image');
+    key('z', { ctrlKey: true });
+    await settle();
+    expect(current()).toBe(4);
+    key('Z', { ctrlKey: true, shiftKey: true });
+    await settle();
+    expect(state[3].classId).toBe(12);
+    expect(current()).toBe(4);
+    expect(w.get('[data-testid="selection-count"]').text()).toBe('No selection');
+  });
+
   it('Space toggles the selection and a digit labels the whole selection', async () => {
     const w = await mountAt('/datasets/3/label');
     key(' ');

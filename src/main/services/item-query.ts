@@ -2,9 +2,13 @@
  * The item grid's filters (ItemFilter in src/shared/api.ts) as indexed SQL, shared by
  * `datasets.items` (a page) and `items.ids` (every matching id).
  *
- * Order: (split, class_id, id) — the order of the items_dataset_split index, so a page is
- * read straight off the index. A page is fetched as ids first (index only, however large
- * the offset), then joined with blobs and predictions for just those ids.
+ * Order: item id (import order). The order must not depend on anything a user edits
+ * (label, split, exclusion): in the labeling view a relabelled image stays where it was, so
+ * the cursor's "next image" is the one after it (an order by (split, class, id) moved the
+ * tile to its new class's section and the next image slid into the gap, skipped).
+ * A page is fetched as ids first (from a covering index plus a sort of the matching ids:
+ * a few ms for a page deep into 70,000 items), then joined with blobs and predictions for
+ * just those ids.
  *
  * With `runId`: the run's prediction is attached to each item (null when it has none). With
  * `predictedClassId`, `trueClassId` or `misclassified` only items the run predicted are
@@ -108,10 +112,10 @@ export function queryItems(db: Db, versions: VersionStore, q: ItemQuery & { offs
     .prepare(
       `SELECT i.id, i.blob_hash AS hash, i.original_name AS name, i.class_id AS classId, i.split, bl.width, bl.height, i.excluded, i.exclude_reason AS excludeReason,
          ${withRun ? 'pp.predicted_class_id AS pClass, pp.confidence AS pConf, pp.given_probability AS pGiven' : 'NULL AS pClass, NULL AS pConf, NULL AS pGiven'}
-       FROM (SELECT i.id FROM ${b.from} WHERE ${b.where} ORDER BY i.split, i.class_id, i.id LIMIT ? OFFSET ?) pg
+       FROM (SELECT i.id FROM ${b.from} WHERE ${b.where} ORDER BY i.id LIMIT ? OFFSET ?) pg
        JOIN items i ON i.id = pg.id JOIN blobs bl ON bl.hash = i.blob_hash
        ${withRun ? 'LEFT JOIN predictions pp ON pp.run_id = ? AND pp.item_id = i.id' : ''}
-       ORDER BY i.split, i.class_id, i.id`,
+       ORDER BY i.id`,
     )
     .all(...b.args, q.limit, q.offset, ...(withRun ? [q.runId!] : [])) as PageRow[];
   const items: Item[] = rows.map((r) => {
@@ -128,7 +132,7 @@ export function queryItems(db: Db, versions: VersionStore, q: ItemQuery & { offs
  */
 export function queryItemIds(db: Db, versions: VersionStore, q: ItemQuery): number[] {
   const b = build(db, versions, q);
-  const ids = (db.prepare(`SELECT i.id FROM ${b.from} WHERE ${b.where} ORDER BY i.split, i.class_id, i.id LIMIT ?`).pluck().all(...b.args, MAX_IDS + 1) as number[]);
+  const ids = (db.prepare(`SELECT i.id FROM ${b.from} WHERE ${b.where} ORDER BY i.id LIMIT ?`).pluck().all(...b.args, MAX_IDS + 1) as number[]);
   if (ids.length > MAX_IDS) throw new Error(`datasetId: more than ${MAX_IDS.toLocaleString('en-US')} items match; narrow the filter`);
   return ids;
 }

@@ -10,7 +10,8 @@ import { useApi } from '../api';
 import { batchFiles, fileToUpload, imageFiles } from '../lib/upload';
 import { useDatasetsStore } from './datasets';
 
-export type LabelHistory = Result<'labels.history'>;
+/** The newest label events (`limit` = how many were asked for: when that many came back, older ones exist). */
+export type LabelHistory = Result<'labels.history'> & { limit: number };
 
 export interface UploadState {
   datasetId: number;
@@ -62,9 +63,15 @@ export const useLabelingStore = defineStore('labeling', () => {
   }
 
   async function fetchHistory(datasetId: number, limit = 100): Promise<LabelHistory> {
-    const h = await useApi().call('labels.history', { datasetId, limit });
+    const h = { ...(await useApi().call('labels.history', { datasetId, limit })), limit };
     history.value = { ...history.value, [datasetId]: h };
     return h;
+  }
+
+  /** Items changed by one label group (from the newest 1,000 events; a larger group gives the ones among them). */
+  async function groupItems(datasetId: number, groupId: number): Promise<number[]> {
+    const h = await useApi().call('labels.history', { datasetId, limit: 1000 });
+    return [...new Set(h.events.filter((e) => e.groupId === groupId).map((e) => e.itemId))];
   }
 
   /** Every item id matching a filter (Ctrl+A). */
@@ -157,5 +164,5 @@ export const useLabelingStore = defineStore('labeling', () => {
     return r.unlabeled;
   }
 
-  return { changes, history, upload, init, dispose, invalidate, fetchHistory, ids, assign, undo, redo, exclude, move, uploadFiles, clearUpload, addClass, updateClass, mergeClasses, deleteClass };
+  return { changes, history, upload, init, dispose, invalidate, fetchHistory, groupItems, ids, assign, undo, redo, exclude, move, uploadFiles, clearUpload, addClass, updateClass, mergeClasses, deleteClass };
 });
