@@ -88,7 +88,7 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
     });
   let code = 0;
   const withApp = async (dataDir: string | undefined, fn: (app: App) => Promise<number>): Promise<void> => {
-    const app = createApp({ ...io.appOptions, dataDir: resolveDataDir(dataDir), host: 'headless' });
+    const app = createApp({ ...io.appOptions, dataDir: resolveDataDir(dataDir ?? globalDataDir()), host: 'headless' });
     try {
       code = await fn(app);
     } finally {
@@ -96,12 +96,15 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
     }
   };
   const dataDirOption = (): Option => new Option('--data-dir <dir>', 'data directory (default: $LAYERWISE_HOME or ~/.layerwise)');
+  /** `--data-dir` given before the subcommand (`layerwise --data-dir D runs`); the subcommand's own wins. */
+  const globalDataDir = (): string | undefined => (program.opts() as { dataDir?: string }).dataDir;
 
   const program = new Command('layerwise')
     .description('Layerwise: image-classification workbench (command line)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addOption(dataDirOption());
 
   program
     .command('import')
@@ -167,7 +170,7 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
     const spec = presetRunSpec(ds, { ...o, inputShape: o.inputSize });
     const { runId } = (await app.handle('runs.start', { spec, name: o.name })) as { runId: number };
     const shape = (spec.model.inputShape as number[]).join('×');
-    io.out(`run ${runId}: ${o.preset} on "${ds.name}" (${ds.classCount} classes, input ${shape}), ${spec.training.epochs} epochs, batch ${spec.training.batchSize}`);
+    io.out(`run ${runId}: ${o.preset} on "${ds.name}" (${ds.classCount} classes, input ${shape}), ${spec.training.epochs} epoch${spec.training.epochs === 1 ? '' : 's'}, batch ${spec.training.batchSize}`);
 
     const tty = Boolean(stream.isTTY);
     const multi = tty
@@ -305,7 +308,7 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
     .option('--demo', 'on first start, import the sample dataset and train a LeNet-5 on it', false)
     .addOption(dataDirOption())
     .action(async (o: { port: number; host: string; demo: boolean; dataDir?: string }) => {
-      await serveUntilSignalled({ dataDir: o.dataDir, port: o.port, host: o.host, demo: o.demo, log: io.out });
+      await serveUntilSignalled({ dataDir: o.dataDir ?? globalDataDir(), port: o.port, host: o.host, demo: o.demo, log: io.out });
       code = -1; // keep running until a signal
     });
 
