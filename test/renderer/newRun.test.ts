@@ -54,7 +54,8 @@ describe('New run form', () => {
     const w = await mountAt('/runs/new?datasetId=3');
     await q(w, 'run-batch-size').setValue('0');
     const err = q(w, 'run-form-error');
-    expect(err.text()).toContain('training.batchSize');
+    // The field's label, the rule in words, the spec path for reference.
+    expect(err.text()).toBe('Batch size: must be a whole number ≥ 1 (training.batchSize)');
     expect(q(w, 'run-start').attributes('disabled')).toBeDefined();
     expect(q(w, 'run-batch-size').attributes('aria-invalid')).toBe('true');
     // Enter (form submit) does not send an invalid spec.
@@ -110,6 +111,35 @@ describe('New run form', () => {
     await mountAt('/runs/new?datasetId=3');
     await q(wrapper, 'new-run-form').trigger('submit');
     await flushPromises();
-    expect(q(wrapper, 'run-form-error').text()).toContain('spec.datasetId: dataset has no training items');
+    expect(q(wrapper, 'run-form-error').text()).toBe('Dataset: dataset has no training items (datasetId)');
+  });
+
+  it('shows one readable message per form field (dropout on two layers is one message)', async () => {
+    const w = await mountAt('/runs/new?datasetId=3');
+    await q(w, 'run-dropout').setValue('1');
+    await q(w, 'run-learning-rate').setValue('0');
+    const lines = w.findAll('[data-testid="run-form-error"] .issue').map((l) => l.text());
+    expect(lines).toEqual(['Dropout rate: must be less than 1 (model.layers[1].rate, model.layers[3].rate)', 'Learning rate: must be greater than 0 (training.optimizer.learningRate)']);
+    expect(q(w, 'run-dropout').attributes('aria-invalid')).toBe('true');
+    await q(w, 'run-dropout').setValue('');
+    expect(q(w, 'run-form-error').text()).not.toContain('NaN');
+  });
+
+  it('defaults the input of a large mixed-size photo dataset to at most 64 px a side, and warns about huge models and a missing test split', async () => {
+    const photos = { ...fashion, id: 4, name: 'hymenoptera', classCount: 2, counts: { train: 245, val: 153, test: 0 }, typicalShape: [512, 768, 3] as [number, number, number] };
+    api.handle('datasets.list', () => [fashion, photos]);
+    const w = await mountAt('/runs/new?datasetId=4');
+    expect((q(w, 'run-height').element as HTMLInputElement).value).toBe('64');
+    expect((q(w, 'run-width').element as HTMLInputElement).value).toBe('64');
+    expect((q(w, 'run-channels').element as HTMLSelectElement).value).toBe('3');
+    expect(w.find('[data-testid="run-form-ok"]').exists()).toBe(true);
+    const warnings = () => w.findAll('[data-testid="run-form-warning"]').map((x) => x.text());
+    expect(warnings()).toEqual(['This dataset has no test split: the run will report no test accuracy.']);
+    // The photos' own size: an MLP of 151 million parameters; still valid, but warned about.
+    await q(w, 'run-height').setValue('512');
+    await q(w, 'run-width').setValue('768');
+    expect(Number(q(w, 'total-params').text().replace(/,/g, ''))).toBeGreaterThan(150_000_000);
+    expect(warnings()[0]).toMatch(/^This model has 151 million parameters/);
+    expect(q(w, 'run-start').attributes('disabled')).toBeUndefined();
   });
 });

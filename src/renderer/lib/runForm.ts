@@ -2,6 +2,8 @@
  * The New-run form's state and its translation to a RunSpec input. Pure functions, so
  * the form, its live layer table and its validation all read from one place.
  */
+import type { DatasetSummary } from '../../shared/api';
+import { defaultInputShape } from '../../shared/input-shape';
 import { buildPreset, describeModel, parseRunSpec, type LayerShapeInfo, type ModelSpec, type RunSpec, type RunSpecInput } from '../../shared/spec';
 
 export type PresetChoice = 'linear' | 'mlp1' | 'mlp2' | 'lenet5';
@@ -82,10 +84,23 @@ export function defaultRunForm(): RunForm {
   };
 }
 
-/** Input shape from a dataset's typical image shape [h, w, c] (3 channels unless 1). */
+/** Input shape from a dataset's typical image shape [h, w, c]: the shared default rule (each side at most 64 px; 3 channels unless 1). */
 export function shapeFromTypical(shape: [number, number, number] | null): { height: number; width: number; channels: 1 | 3 } {
   if (!shape) return { height: 28, width: 28, channels: 1 };
-  return { height: shape[0], width: shape[1], channels: shape[2] === 1 ? 1 : 3 };
+  const [height, width, channels] = defaultInputShape(shape);
+  return { height, width, channels };
+}
+
+/** Above this many parameters the form warns (slow to train, large checkpoints, easy to overfit). */
+export const LARGE_MODEL_PARAMS = 20_000_000;
+
+/** Warnings that do not block a run: a very large model, a dataset without a test split. */
+export function formWarnings(totalParams: number | null, dataset: Pick<DatasetSummary, 'counts'> | null | undefined): string[] {
+  const w: string[] = [];
+  if (totalParams !== null && totalParams > LARGE_MODEL_PARAMS)
+    w.push(`This model has ${(totalParams / 1e6).toFixed(totalParams >= 1e8 ? 0 : 1)} million parameters: training will be slow and memory-hungry. A smaller input size or the LeNet-5 preset is usually enough.`);
+  if (dataset && dataset.counts.test === 0) w.push('This dataset has no test split: the run will report no test accuracy.');
+  return w;
 }
 
 const n = (v: Num): number => (v === '' ? Number.NaN : v);
@@ -221,4 +236,96 @@ export function presetLabel(preset: string, model?: ModelSpec): string {
     return `MLP (${hidden} hidden)`;
   }
   return ({ linear: 'Linear', mlp: 'MLP', lenet5: 'LeNet-5', custom: 'Custom' } as Record<string, string>)[preset] ?? preset;
+}
+
+/** The label each form control shows (as in RunConfigForm). */
+export const CONTROL_LABELS: Record<keyof RunForm, string> = {
+  name: 'Name',
+  datasetId: 'Dataset',
+  numClasses: 'Classes',
+  preset: 'Model',
+  hidden1: 'Hidden units 1',
+  hidden2: 'Hidden units 2',
+  height: 'Input height',
+  width: 'Input width',
+  channels: 'Channels',
+  optimizer: 'Optimizer',
+  learningRate: 'Learning rate',
+  momentum: 'Momentum',
+  rho: 'Rho',
+  beta1: 'β₁',
+  beta2: 'β₂',
+  epsilon: 'ε',
+  schedule: 'LR schedule',
+  stepSize: 'Step size (epochs)',
+  gamma: 'Gamma',
+  batchSize: 'Batch size',
+  epochs: 'Epochs',
+  l1: 'L1',
+  l2: 'L2',
+  dropoutRate: 'Dropout rate',
+  batchNormalization: 'Batch normalization',
+  horizontalFlip: 'Horizontal flip',
+  randomTranslation: 'Random translation',
+  gaussianNoise: 'Gaussian noise σ',
+  seed: 'Seed',
+  backend: 'Backend',
+  maxTrainSamples: 'Max train samples',
+};
+
+/** Controls that only take whole numbers. */
+const INTEGER_CONTROLS = new Set<keyof RunForm>(['hidden1', 'hidden2', 'height', 'width', 'stepSize', 'batchSize', 'epochs', 'seed', 'maxTrainSamples']);
+
+/** A validator's text (zod's "Too small: expected number to be >=1", …) in plain words; other text as it is. */
+export function readableIssue(text: string, control: keyof RunForm | null): string {
+  const whole = control !== null && INTEGER_CONTROLS.has(control);
+  const kind = whole ? 'a whole number' : 'a number';
+  if (/expected (number|int), received (NaN|string|undefined|null)/.test(text)) return `enter ${kind}`;
+  if (/expected int, received number/.test(text)) return 'must be a whole number';
+  const m = /Too (small|big): expected \w+ to (?:be|have) ([<>]=?)\s*(-?[\d.e+-]+)/.exec(text);
+  if (m) {
+    const [, , op, v] = m;
+    const rel = op === '>=' ? '≥' : op === '<=' ? '≤' : op === '>' ? 'greater than' : 'less than';
+    return whole ? `must be a whole number ${rel} ${v}` : `must be ${rel} ${v}`;
+  }
+  return text;
+}
+
+export interface FormIssue {
+  /** The form control it belongs to (null: none, e.g. a model-level problem). */
+  control: keyof RunForm | null;
+  /** "Batch size: must be a whole number ≥ 1 (training.batchSize)". */
+  text: string;
+  /** The spec path(s) it came from. */
+  paths: string[];
+}
+
+/**
+ * A validation / server message (one "path: text" line per issue) as one readable line per
+ * form field: the field's label, the problem in plain words, the spec path for reference.
+ * Issues of one control (dropout on two layers) are merged.
+ */
+export function formIssues(message: string): FormIssue[] {
+  const out: FormIssue[] = [];
+  const byControl = new Map<string, FormIssue>();
+  for (const line of message.split('\n').filter((l) => l.trim())) {
+    const m = /^([\w.[\]]+):\s*(.*)$/.exec(line);
+    if (!m) {
+      out.push({ control: null, text: line, paths: [] });
+      continue;
+    }
+    const path = m[1].replace(/^spec\./, '');
+    const control = controlForField(path);
+    const key = control ?? `path:${path}`;
+    const prev = byControl.get(key);
+    if (prev) {
+      prev.paths.push(path);
+      continue;
+    }
+    const label = control && control !== 'preset' ? CONTROL_LABELS[control] : path.startsWith('model') ? 'Model' : path;
+    const issue: FormIssue = { control, text: `${label}: ${readableIssue(m[2], control)}`, paths: [path] };
+    byControl.set(key, issue);
+    out.push(issue);
+  }
+  return out.map((i) => ({ ...i, text: i.paths.length ? `${i.text} (${i.paths.length > 2 ? `${i.paths.slice(0, 2).join(', ')}, …` : i.paths.join(', ')})` : i.text }));
 }
