@@ -89,7 +89,7 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
   let first = '';
   let second = '';
   it('labels the unlabeled queue with the keys, undoes and redoes', async () => {
-    await page.getByTestId('queue-unlabeled').click();
+    await page.getByTestId('label-filter-class').selectOption('unlabeled');
     await expect.poll(total, { timeout: 10_000 }).toBe(6);
     await expect.poll(thumbsLoaded, { timeout: 20_000, interval: 250 }).toBe(6);
     // 32×32 CIFAR images zoomed: nearest neighbour.
@@ -136,7 +136,7 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
 
   it('excludes an image with a reason (X) and opens the single-image view (Enter / Esc)', async () => {
     await page.getByTestId('label-zoom').fill('64');
-    await page.getByTestId('queue-all').click();
+    await page.getByTestId('label-filter-reset').click();
     await expect.poll(total, { timeout: 10_000 }).toBe(36);
     const tile = page.locator(`[data-testid=grid-tile][data-item-id="${first}"]`);
     await tile.click();
@@ -180,7 +180,7 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
     await expect.poll(thumbsLoaded, { timeout: 20_000, interval: 250 }).toBe(39);
     await shot(page, 'labeling-05-after-reload');
     // The queue: 6 − 2 labeled (the pair's labels are undone) + 3 added.
-    await page.getByTestId('queue-unlabeled').click();
+    await page.getByTestId('label-filter-class').selectOption('unlabeled');
     await expect.poll(total, { timeout: 10_000 }).toBe(7);
     expect(consoleErrors).toEqual([]);
   });

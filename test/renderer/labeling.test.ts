@@ -165,6 +165,16 @@ describe('Labeling view keys', () => {
     expect(w.get('[data-testid="selection-count"]').text()).toBe('No selection');
   });
 
+  it('History: a group cut off by the 100-event read shows "100+ images", not "100 images"; complete groups show their size', async () => {
+    const ev = (id: number, groupId: number, source: 'user' | 'import') => ({ id, groupId, itemId: id, oldClassId: null, newClassId: 11, time: 0, source, undone: false });
+    // Newest first: a user group of 3, then the first 97 events of a 10,000-image import.
+    api.handle('labels.history', () => ({ events: [...[1003, 1002, 1001].map((i) => ev(i, 9, 'user')), ...Array.from({ length: 97 }, (_, k) => ev(1000 - k, 1, 'import'))], canUndo: true, canRedo: false }));
+    const w = await mountAt('/datasets/3/label');
+    const rows = w.findAll('[data-testid="history-row"]');
+    expect(rows.map((r) => r.get('[data-testid="history-count"]').text())).toEqual(['3 images', '97+ images']);
+    expect(rows[0].text()).toContain('unlabeled');
+  });
+
   it('Space toggles the selection and a digit labels the whole selection', async () => {
     const w = await mountAt('/datasets/3/label');
     key(' ');
@@ -268,10 +278,21 @@ describe('Labeling view keys', () => {
 
   it('the filters live in the route query', async () => {
     const w = await mountAt('/datasets/3/label');
-    await w.get('[data-testid="queue-unlabeled"]').trigger('click');
+    // One control each: the label select (all / unlabeled / a class) and the excluded select.
+    expect(w.findAll('[data-testid="label-filters"] input[type="checkbox"]')).toHaveLength(0);
+    await w.get('[data-testid="label-filter-class"]').setValue('unlabeled');
+    await settle();
+    expect(router.currentRoute.value.query).toEqual({ unlabeled: '1' });
+    await w.get('[data-testid="label-filter-excluded"]').setValue('hide');
     await settle();
     expect(router.currentRoute.value.query).toEqual({ unlabeled: '1', excluded: '0' });
     const last = calls('datasets.items').at(-1)!;
     expect(last).toMatchObject({ datasetId: 3, unlabeled: true, excluded: false });
+    await w.get('[data-testid="label-filter-class"]').setValue('12');
+    await settle();
+    expect(router.currentRoute.value.query).toEqual({ classId: '12', excluded: '0' });
+    await w.get('[data-testid="label-filter-reset"]').trigger('click');
+    await settle();
+    expect(router.currentRoute.value.query).toEqual({});
   });
 });

@@ -168,6 +168,13 @@ describe('From a run’s mistakes back to the labels', () => {
       ['T-shirt', 'Trouser'],
       ['Trouser', 'T-shirt'],
     ]);
+    // Where the suggestions come from, what the score is, and the test-set caveat.
+    const note = w.get('[data-testid="suggestions-note"]').text();
+    expect(note).toContain('val and test');
+    expect(note).toContain('out-of-sample');
+    expect(note).toContain('p(suggested) − p(given)');
+    expect(note).toContain('biases its test accuracy');
+    expect(rows.map((r) => r.get('[data-testid="suggestion-split"]').text())).toEqual(['test', 'val']);
     await rows[0].trigger('keydown', { key: 'a' });
     await settle();
     expect(api.calls.filter((c) => c.name === 'suggestions.resolve').map((c) => c.params)).toEqual([{ runId: 7, itemId: 501, action: 'accept' }]);
@@ -175,5 +182,34 @@ describe('From a run’s mistakes back to the labels', () => {
     await w.get('[data-testid="suggestion-row"]').trigger('keydown', { key: 'x' });
     await settle();
     expect(api.calls.filter((c) => c.name === 'suggestions.resolve').map((c) => c.params)[1]).toEqual({ runId: 7, itemId: 502, action: 'exclude' });
+  });
+});
+
+describe('A cancelled run', () => {
+  it('shows the best val accuracy and where it stopped (epoch X/N, step S) from its metrics', async () => {
+    const cancelled: RunDetail = {
+      ...run({ id: 8, name: 'stopped', status: 'cancelled', testAccuracy: null, bestValAccuracy: null }),
+      spec: { datasetId: 3, model: buildPreset('linear', { inputShape: [28, 28, 1], numClasses: 2 }), training: { optimizer: { type: 'adam', learningRate: 0.001 }, batchSize: 32, epochs: 5 } as never, seed: 1, backend: 'auto' } as never,
+    };
+    const metrics = [
+      ...Array.from({ length: 470 }, (_, s) => ({ name: 'loss', epoch: s < 300 ? 0 : 1, step: s, value: 1 / (s + 1), time: s })),
+      { name: 'valAccuracy', epoch: 0, step: null, value: 0.712, time: 300 },
+      { name: 'valLoss', epoch: 0, step: null, value: 0.8, time: 300 },
+    ];
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    api
+      .handle('datasets.list', () => [fashion])
+      .handle('runs.list', () => [cancelled])
+      .handle('runs.get', () => cancelled)
+      .handle('runs.metrics', () => metrics);
+    router = createAppRouter(createMemoryHistory());
+    await router.push('/runs/8');
+    await router.isReady();
+    wrapper = mount(App, { global: { plugins: [pinia, router], stubs: { EChart: true } }, attachTo: document.body });
+    await settle();
+    expect(wrapper.get('[data-testid="run-best-val"]').text()).toBe('71.20%');
+    expect(wrapper.get('[data-testid="run-stopped"]').text()).toBe('stopped at epoch 2/5, step 470');
+    expect(wrapper.find('[data-testid="run-results"]').exists()).toBe(false);
   });
 });

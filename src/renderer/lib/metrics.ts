@@ -64,3 +64,24 @@ export function bestValAccuracy(metrics: readonly Metric[]): number | null {
   for (const m of metrics) if (m.step === null && epochKey(m.name) === 'valAccuracy' && (best === null || m.value > best)) best = m.value;
   return best;
 }
+
+/**
+ * Where a run stopped, from its stored metrics: the epoch in progress (1-based; step metrics
+ * carry their epoch, else the one after the last finished epoch) and the global step count.
+ * Null without any metrics.
+ */
+export function stoppedAt(metrics: readonly Metric[], stepLosses: ReadonlyMap<number, number> | undefined, epochs: number): { epoch: number; step: number } | null {
+  let lastStep = -1;
+  let stepEpoch = -1;
+  let finished = -1;
+  for (const m of metrics) {
+    if (m.step !== null && m.step !== undefined) {
+      lastStep = Math.max(lastStep, m.step);
+      if (m.epoch !== null && m.epoch !== undefined) stepEpoch = Math.max(stepEpoch, m.epoch);
+    } else if (m.epoch !== null && m.epoch !== undefined) finished = Math.max(finished, m.epoch);
+  }
+  for (const s of stepLosses?.keys() ?? []) lastStep = Math.max(lastStep, s);
+  if (lastStep < 0 && finished < 0) return null;
+  const epoch = stepEpoch >= 0 ? stepEpoch + 1 : Math.min(epochs, finished + 2);
+  return { epoch: Math.max(1, Math.min(epochs, epoch)), step: lastStep + 1 };
+}
