@@ -5,18 +5,18 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p test-output
-passed=0; failed=0
+passed=0; failed=0; skipped=0
 step() { # name, command...
   local name=$1; shift
   printf '\n== %s ==\n' "$name"
   if "$@"; then passed=$((passed + 1)); echo "PASS $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
 }
 count_vitest() { # vitest json report → add its counts
-  local f=$1 p q
+  local f=$1 p q s
   if [ -f "$f" ]; then
-    read -r p q < <(node scripts/count-vitest.cjs "$f")
-    passed=$((passed + p)); failed=$((failed + q))
-    echo "$f: $p passed, $q failed"
+    read -r p q s < <(node scripts/count-vitest.cjs "$f")
+    passed=$((passed + p)); failed=$((failed + q)); skipped=$((skipped + s))
+    echo "$f: $p passed, $q failed, $s skipped"
   else
     failed=$((failed + 1)); echo "$f: no report (the suite crashed)"
   fi
@@ -52,5 +52,6 @@ count_vitest test-output/e2e.json
 
 echo
 echo "Screenshots and reports: test-output/"
+[ "$skipped" -eq 0 ] || echo "$skipped skipped (real data missing: see the 'skipped:' lines above; tests read ../shared/data and Debian's Fashion-MNIST)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
