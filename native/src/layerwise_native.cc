@@ -8,10 +8,15 @@
 // TensorFlow. The addon never allocates a tensor: JS passes Float32Array views (of the
 // tfjs wasm heap) for inputs and outputs. Exposed through plain N-API (node_api.h), which
 // is ABI-stable, so one build loads in Node and in Electron's utility process.
+#ifndef LW_NO_NAPI  // native/bench builds the kernels alone
 #include <node_api.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -20,9 +25,12 @@
 
 namespace {
 
-#if defined(__AVX512F__)
-constexpr int VW = 8;   // ymm (AVX-512VL: 32 registers); zmm measured slower here (45–87 vs 58–125 GFLOP/s)
-constexpr int MR = 12;  // rows of the micro-tile: 24 zmm accumulators
+#if defined(LW_VW)  // overrides, for experiments (native/bench)
+constexpr int VW = LW_VW;
+constexpr int MR = LW_MR;
+#elif defined(__AVX512F__)
+constexpr int VW = 16;  // zmm: 14×32 tile, 28 accumulators of 32 registers. On Zen 5 (full-width AVX-512)
+constexpr int MR = 14;  // 170–220 GFLOP/s on one core vs 80–120 for the ymm 12×16 tile (native/bench)
 #elif defined(__AVX__)
 constexpr int VW = 8;
 constexpr int MR = 6;  // 12 accumulators + 2 B vectors + 1 broadcast of 16 ymm
@@ -68,8 +76,13 @@ struct Buf {
   ~Buf() { std::free(p); }
 };
 
-/** C[mr×nr] (+)= Ap (kc×MR, p-major) · Bp (kc×NR); edge tiles go through a temporary. */
-inline void micro(int kc, const float* __restrict Ap, const float* __restrict Bp, float* C, long ldc, int mr, int nr, bool acc) {
+/**
+ * C[mr×nr] (+)= A · Bp (kc×NR); edge tiles go through a temporary. A is packed (kc×MR,
+ * p-major) when PK, else read in place, row i at Ap + i·lda (no packing: small n reuses
+ * each A element only n/VW times, so packing it would cost as much as the product).
+ */
+template <bool PK>
+inline void micro(int kc, const float* __restrict Ap, long lda, const float* __restrict Bp, float* C, long ldc, int mr, int nr, bool acc) {
   vf c0[MR], c1[MR];
   for (int i = 0; i < MR; i++) {
     c0[i] = vf{};
@@ -79,11 +92,11 @@ inline void micro(int kc, const float* __restrict Ap, const float* __restrict Bp
     const vf b0 = *reinterpret_cast<const vf*>(Bp);
     const vf b1 = *reinterpret_cast<const vf*>(Bp + VW);
     for (int i = 0; i < MR; i++) {
-      const vf a = vf{} + Ap[i];
+      const vf a = vf{} + (PK ? Ap[i] : Ap[i * lda]);
       c0[i] += a * b0;
       c1[i] += a * b1;
     }
-    Ap += MR;
+    Ap += PK ? MR : 1;
     Bp += NR;
   }
   if (mr == MR && nr == NR) {
@@ -160,19 +173,132 @@ void gemm(int m, int n, int k, Mat A, Mat B, float* C, long ldc, bool acc) {
       packB(B, pc, kc, jc, nc, Bp);
       for (int ic = 0; ic < m; ic += MC) {
         const int mc = std::min(MC, m - ic);
-        packA(A, ic, mc, pc, kc, Ap);
+        // In place: full MR-row tiles of a row-major A when n is small; edge rows are packed.
+        const bool inPlace = A.cs == 1 && nc <= 2 * NR;
+        const int mFull = inPlace ? mc / MR * MR : 0;
+        if (mFull < mc) packA(A, ic + mFull, mc - mFull, pc, kc, Ap);
         for (int jr = 0; jr < nc; jr += NR) {
           const float* bp = Bp + (long)(jr / NR) * kc * NR;
-          for (int ir = 0; ir < mc; ir += MR) {
-            micro(kc, Ap + (long)(ir / MR) * kc * MR, bp, C + (long)(ic + ir) * ldc + jc + jr, ldc, std::min(MR, mc - ir), std::min(NR, nc - jr), a2);
-          }
+          const int nr = std::min(NR, nc - jr);
+          for (int ir = 0; ir < mFull; ir += MR)
+            micro<false>(kc, A.d + (long)(ic + ir) * A.rs + pc, A.rs, bp, C + (long)(ic + ir) * ldc + jc + jr, ldc, MR, nr, a2);
+          for (int ir = mFull; ir < mc; ir += MR)
+            micro<true>(kc, Ap + (long)((ir - mFull) / MR) * kc * MR, 0, bp, C + (long)(ic + ir) * ldc + jc + jr, ldc, std::min(MR, mc - ir), nr, a2);
         }
       }
     }
   }
 }
 
-/** Run f(task, worker) for task in [0, tasks) on min(g_threads, tasks) threads (the caller is worker 0). */
+/**
+ * A persistent pool of worker threads (started on first use, grown to g_threads − 1; the
+ * calling thread is worker 0). A job wakes the workers by bumping a generation counter;
+ * they spin briefly on it (kernels come in quick succession during a step) and then sleep
+ * on a condition variable, so an idle pool costs no CPU. Replaces a std::thread spawn
+ * per call (≈ 30–50 µs each, ~20 calls per small training step).
+ */
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#else
+  std::this_thread::yield();
+#endif
+}
+constexpr int kSpin = 4000;  // pauses before sleeping (≈ 50–100 µs)
+
+class Pool {
+ public:
+  /** Run job(w) on workers w = 0 … T−1 (w = 0 on the caller) and wait for all. Not reentrant. */
+  void run(int T, const std::function<void(int)>& job) {
+    if (T <= 1) {
+      job(0);
+      return;
+    }
+    grow(T - 1);
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      job_ = &job;
+      active_ = T;
+      pending_.store(T - 1, std::memory_order_relaxed);
+      gen_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    job(0);
+    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; spin++) {
+      if (spin < kSpin) {
+        cpuRelax();
+      } else {
+        std::unique_lock<std::mutex> lk(m_);
+        done_.wait(lk, [&] { return pending_.load(std::memory_order_acquire) == 0; });
+        break;
+      }
+    }
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      stop_ = true;
+      gen_.fetch_add(1);
+    }
+    cv_.notify_all();
+    for (auto& t : th_) t.join();
+  }
+
+ private:
+  void grow(int n) {
+    while ((int)th_.size() < n) {
+      const int id = (int)th_.size() + 1;
+      const unsigned g = gen_.load(std::memory_order_acquire);  // before this job's bump
+      th_.emplace_back([this, id, g] { loop(id, g); });
+    }
+  }
+  void loop(int id, unsigned seen) {
+    for (;;) {
+      for (int spin = 0; gen_.load(std::memory_order_acquire) == seen; spin++) {
+        if (spin < kSpin) {
+          cpuRelax();
+        } else {
+          std::unique_lock<std::mutex> lk(m_);
+          cv_.wait(lk, [&] { return gen_.load(std::memory_order_acquire) != seen; });
+          break;
+        }
+      }
+      const std::function<void(int)>* job;
+      int active;
+      {
+        std::lock_guard<std::mutex> lk(m_);
+        if (stop_) return;
+        seen = gen_.load(std::memory_order_acquire);
+        job = job_;
+        active = active_;
+      }
+      if (id < active) {
+        (*job)(id);
+        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          std::lock_guard<std::mutex> lk(m_);
+          done_.notify_one();
+        }
+      }
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_, done_;
+  std::vector<std::thread> th_;
+  const std::function<void(int)>* job_ = nullptr;
+  int active_ = 0;
+  bool stop_ = false;
+  std::atomic<unsigned> gen_{0};
+  std::atomic<int> pending_{0};
+};
+
+Pool& pool() {
+  static Pool* p = new Pool();  // never destroyed: workers may outlive static destruction order at exit
+  return *p;
+}
+
+/** Run f(task, worker) for task in [0, tasks) on T workers of the pool (the caller is worker 0), tasks handed out dynamically. */
 template <class F>
 void parallel(int tasks, int T, F&& f) {
   if (T <= 1) {
@@ -180,31 +306,17 @@ void parallel(int tasks, int T, F&& f) {
     return;
   }
   std::atomic<int> next{0};
-  auto run = [&](int w) {
+  pool().run(T, [&](int w) {
     for (int t; (t = next.fetch_add(1)) < tasks;) f(t, w);
-  };
-  std::vector<std::thread> th;
-  th.reserve(T - 1);
-  for (int w = 1; w < T; w++) th.emplace_back(run, w);
-  run(0);
-  for (auto& t : th) t.join();
+  });
 }
 /** Like parallel, but worker w runs the contiguous tasks [w·tasks/T, (w+1)·tasks/T) in order: deterministic partial sums. */
 template <class F>
 void parallelStatic(int tasks, int T, F&& f) {
-  auto run = [&](int w) {
+  pool().run(T, [&](int w) {
     const int t0 = (int)((long)tasks * w / T), t1 = (int)((long)tasks * (w + 1) / T);
     for (int t = t0; t < t1; t++) f(t, w);
-  };
-  if (T <= 1) {
-    run(0);
-    return;
-  }
-  std::vector<std::thread> th;
-  th.reserve(T - 1);
-  for (int w = 1; w < T; w++) th.emplace_back(run, w);
-  run(0);
-  for (auto& t : th) t.join();
+  });
 }
 inline int workers(int tasks) { return std::max(1, std::min(g_threads, tasks)); }
 
@@ -445,6 +557,7 @@ void tileRec(int d, int rank, const float* x, float* o, const long* xs, const lo
 }
 
 // ---------------------------------------------------------------- N-API glue
+#ifndef LW_NO_NAPI
 
 #define CHECK(call)                                                   \
   do {                                                                \
@@ -688,6 +801,9 @@ napi_value Init(napi_env env, napi_value exports) {
   return exports;
 }
 
+#endif  // LW_NO_NAPI
 }  // namespace
 
+#ifndef LW_NO_NAPI
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
+#endif
