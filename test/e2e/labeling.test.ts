@@ -247,4 +247,39 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
     await shot(page, 'labeling-09-near-duplicates');
     expect(consoleErrors).toEqual([]);
   });
+
+  it('labels consecutive images in "All" with the keys without skipping any; undo returns the cursor to the undone image', async () => {
+    await page.getByTestId('open-labeling').click();
+    await page.waitForURL(/#\/datasets\/\d+\/label$/);
+    await page.getByTestId('grid-tile').first().waitFor({ timeout: 20_000 });
+    const legend = await page.$$eval('[data-testid=legend-key]', (els) => els.map((e) => ({ key: e.getAttribute('data-key')!, name: e.getAttribute('data-class-name')! })));
+    const order = async (n: number): Promise<string[]> => page.$$eval('[data-testid=grid-tile]', (els, k) => els.map((e) => ({ i: Number(e.getAttribute('data-index')), id: e.getAttribute('data-item-id')! })).sort((a, b) => a.i - b.i).slice(0, k).map((t) => t.id), n);
+    const ids = await order(7);
+    await page.locator(`[data-testid=grid-tile][data-item-id="${ids[0]}"]`).click();
+    const expected: string[] = [];
+    for (let k = 0; k < 6; k++) {
+      expect(await currentId()).toBe(ids[k]);
+      // Always the other class (or cat for an unlabeled image), so every key press really relabels.
+      const now = await tileClass(ids[k]);
+      const to = now === 'cat' ? legend.find((l) => l.name === 'dog')! : legend.find((l) => l.name === 'cat')!;
+      expected.push(to.name);
+      await page.keyboard.press(to.key);
+      await expect.poll(currentId, { timeout: 10_000 }).toBe(ids[k + 1]);
+    }
+    // Each of the six consecutive images got its new label, and none moved.
+    for (let k = 0; k < 6; k++) await expect.poll(() => tileClass(ids[k]), { timeout: 10_000 }).toBe(expected[k]);
+    expect(await order(7)).toEqual(ids);
+    await shot(page, 'labeling-10-consecutive-keys');
+    // Ctrl+Z undoes the last one and puts the cursor back on it.
+    await page.keyboard.press('Control+z');
+    await expect.poll(currentId, { timeout: 10_000 }).toBe(ids[5]);
+    await expect.poll(() => tileClass(ids[5]), { timeout: 10_000 }).not.toBe(expected[5]);
+    await page.keyboard.press('Control+z');
+    await expect.poll(currentId, { timeout: 10_000 }).toBe(ids[4]);
+    // Redo relabels it again and keeps the cursor there.
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => tileClass(ids[4]), { timeout: 10_000 }).toBe(expected[4]);
+    expect(await currentId()).toBe(ids[4]);
+    expect(consoleErrors).toEqual([]);
+  });
 });
