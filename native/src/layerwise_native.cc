@@ -407,8 +407,73 @@ void epilogue(float* y, long rows, int n, const float* bias, int act) {
   }
 }
 
+/**
+ * Direct convolution for one input channel (grayscale first layers: M1's 28×28×1 → 6),
+ * stride 1 along x, COUT ≤ 16 outputs: im2col + GEMM would have K = fh·fw and n = COUT,
+ * a sliver of the micro-tile. Here each output row is a few vectors over x; per tap, one
+ * load of the zero-padded input row and COUT FMAs into COUT accumulators, then a
+ * transposed store to NHWC with bias and ReLU.
+ */
+template <int COUT>
+void convDirect1(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act) {
+  const int rows = c.n * c.oh;
+  const int nchunk = (c.ow + VW - 1) / VW;
+  const int pw = nchunk * VW + (c.fw - 1) * c.dw + 1;
+  parallel(rows, workers(rows / 8 + 1), [&](int r, int) {
+    thread_local Buf pbuf, obuf;
+    const int b = r / c.oh, oy = r % c.oh;
+    float* xp = pbuf.get((size_t)c.fh * pw);
+    float* out = obuf.get((size_t)COUT * nchunk * VW);
+    const float* xb = x + (long)b * c.h * c.w;
+    for (int i = 0; i < c.fh; i++) {
+      float* row = xp + (long)i * pw;
+      std::memset(row, 0, (size_t)pw * 4);
+      const int iy = oy * c.sh - c.top + i * c.dh;
+      if (iy < 0 || iy >= c.h) continue;
+      // row[q] = x[b, iy, q − left]
+      const int q0 = std::max(0, c.left), q1 = std::min(pw, c.left + c.w);
+      if (q1 > q0) std::memcpy(row + q0, xb + (long)iy * c.w + (q0 - c.left), (size_t)(q1 - q0) * 4);
+    }
+    for (int ch = 0; ch < nchunk; ch++) {
+      vf acc[COUT];
+      for (int co = 0; co < COUT; co++) acc[co] = vf{};
+      for (int i = 0; i < c.fh; i++)
+        for (int j = 0; j < c.fw; j++) {
+          const vf xv = loadu(xp + (long)i * pw + ch * VW + j * c.dw);
+          const float* wr = W + (long)(i * c.fw + j) * COUT;
+          for (int co = 0; co < COUT; co++) acc[co] += wr[co] * xv;
+        }
+      for (int co = 0; co < COUT; co++) storeu(out + ((long)co * nchunk + ch) * VW, acc[co]);
+    }
+    float* yr = y + (long)r * c.ow * COUT;
+    const long stride = (long)nchunk * VW;
+    for (int ox = 0; ox < c.ow; ox++)
+      for (int co = 0; co < COUT; co++) {
+        float v = out[co * stride + ox] + (bias ? bias[co] : 0.f);
+        if (act == 1) v = v > 0.f ? v : 0.f;
+        yr[(long)ox * COUT + co] = v;
+      }
+  });
+}
+
+/** The direct kernel when it applies (one input channel, x-stride 1, ≤ 16 outputs); false otherwise. */
+bool convDirect(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act) {
+  if (c.cin != 1 || c.sw != 1 || c.cout > 16 || c.ow > 4096) return false;
+  switch (c.cout) {
+#define LW_CASE(k) \
+  case k:          \
+    convDirect1<k>(c, x, W, bias, y, act); \
+    return true;
+    LW_CASE(1) LW_CASE(2) LW_CASE(3) LW_CASE(4) LW_CASE(5) LW_CASE(6) LW_CASE(7) LW_CASE(8)
+    LW_CASE(9) LW_CASE(10) LW_CASE(11) LW_CASE(12) LW_CASE(13) LW_CASE(14) LW_CASE(15) LW_CASE(16)
+#undef LW_CASE
+  }
+  return false;
+}
+
 /** y[n, oh, ow, cout] = act(conv(x, W) + bias). */
 void convForward(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act) {
+  if (convDirect(c, x, W, bias, y, act)) return;
   const long M = c.M();
   const int K = c.K(), N = c.cout;
   const int tasks = (int)((M + ROWS - 1) / ROWS);
@@ -554,6 +619,64 @@ void tileRec(int d, int rank, const float* x, float* o, const long* xs, const lo
   for (long i = 0; i < xs[d]; i++) tileRec(d + 1, rank, x + i * xStride[d], o + i * oStride[d], xs, reps, xStride, oStride);
   const long chunk = xs[d] * oStride[d];
   for (long r = 1; r < reps[d]; r++) std::memcpy(o + r * chunk, o, chunk * 4);
+}
+
+
+/** Pooling geometry, NHWC: [n, h, w, c, oh, ow, fh, fw, sh, sw, top, left]. */
+struct Pool2 {
+  int n, h, w, c, oh, ow, fh, fw, sh, sw, top, left;
+};
+
+/** y[b, oy, ox, ch] = max over the window (padding never wins: windows are clipped to the image). */
+void maxPoolForward(const Pool2& p, const float* x, float* y) {
+  const int rows = p.n * p.oh;
+  parallel(rows, workers(rows / 4 + 1), [&](int r, int) {
+    const int b = r / p.oh, oy = r % p.oh;
+    const int y0 = std::max(0, oy * p.sh - p.top), y1 = std::min(p.h, oy * p.sh - p.top + p.fh);
+    const float* xb = x + (long)b * p.h * p.w * p.c;
+    float* yr = y + (long)r * p.ow * p.c;
+    for (int ox = 0; ox < p.ow; ox++) {
+      const int x0 = std::max(0, ox * p.sw - p.left), x1 = std::min(p.w, ox * p.sw - p.left + p.fw);
+      float* o = yr + (long)ox * p.c;
+      for (int ch = 0; ch < p.c; ch++) o[ch] = -__builtin_inff();
+      for (int iy = y0; iy < y1; iy++)
+        for (int ix = x0; ix < x1; ix++) {
+          const float* v = xb + ((long)iy * p.w + ix) * p.c;
+          for (int ch = 0; ch < p.c; ch++) o[ch] = v[ch] > o[ch] ? v[ch] : o[ch];
+        }
+    }
+  });
+}
+
+/** dx = Σ over windows of dy routed to the window's first maximum (row-major scan, as tfjs); parallel over images. */
+void maxPoolBackward(const Pool2& p, const float* dy, const float* x, float* dx) {
+  parallel(p.n, workers(p.n), [&](int b, int) {
+    const long img = (long)p.h * p.w * p.c;
+    const float* xb = x + b * img;
+    float* db = dx + b * img;
+    std::memset(db, 0, img * 4);
+    const float* dyb = dy + (long)b * p.oh * p.ow * p.c;
+    for (int oy = 0; oy < p.oh; oy++) {
+      const int y0 = std::max(0, oy * p.sh - p.top), y1 = std::min(p.h, oy * p.sh - p.top + p.fh);
+      for (int ox = 0; ox < p.ow; ox++) {
+        const int x0 = std::max(0, ox * p.sw - p.left), x1 = std::min(p.w, ox * p.sw - p.left + p.fw);
+        const float* g = dyb + ((long)oy * p.ow + ox) * p.c;
+        for (int ch = 0; ch < p.c; ch++) {
+          float best = -__builtin_inff();
+          long at = -1;
+          for (int iy = y0; iy < y1; iy++)
+            for (int ix = x0; ix < x1; ix++) {
+              const long q = ((long)iy * p.w + ix) * p.c + ch;
+              if (xb[q] > best || at < 0) {
+                best = xb[q];
+                at = q;
+              }
+            }
+          if (at >= 0) db[at] += g[ch];
+        }
+      }
+    }
+  });
 }
 
 // ---------------------------------------------------------------- N-API glue
@@ -751,6 +874,51 @@ napi_value Tile(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+
+bool poolDims(napi_env env, napi_value v, Pool2* p) {
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &off) != napi_ok || type != napi_int32_array || length != 12) {
+    napi_throw_type_error(env, nullptr, "layerwise-native: pool dims must be an Int32Array of 12");
+    return false;
+  }
+  const int32_t* d = static_cast<int32_t*>(data);
+  *p = Pool2{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11]};
+  return true;
+}
+
+// maxPool(x, y, dims)
+napi_value MaxPool(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *x, *y;
+  size_t nx, ny;
+  Pool2 p;
+  if (!f32(env, a[0], &x, &nx) || !f32(env, a[1], &y, &ny) || !poolDims(env, a[2], &p)) return nullptr;
+  if (!sizeOk(env, nx, (size_t)p.n * p.h * p.w * p.c, "maxPool: x too small") || !sizeOk(env, ny, (size_t)p.n * p.oh * p.ow * p.c, "maxPool: y too small")) return nullptr;
+  maxPoolForward(p, x, y);
+  return nullptr;
+}
+
+// maxPoolGrad(dy, x, dx, dims)
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *dy, *x, *dx;
+  size_t ndy, nx, ndx;
+  Pool2 p;
+  if (!f32(env, a[0], &dy, &ndy) || !f32(env, a[1], &x, &nx) || !f32(env, a[2], &dx, &ndx) || !poolDims(env, a[3], &p)) return nullptr;
+  const size_t xs = (size_t)p.n * p.h * p.w * p.c;
+  if (!sizeOk(env, ndy, (size_t)p.n * p.oh * p.ow * p.c, "maxPoolGrad: dy too small") || !sizeOk(env, nx, xs, "maxPoolGrad: x too small") || !sizeOk(env, ndx, xs, "maxPoolGrad: dx too small")) return nullptr;
+  maxPoolBackward(p, dy, x, dx);
+  return nullptr;
+}
+
 // setThreads(n) → n actually used; threads() → current
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -772,7 +940,7 @@ napi_value Threads(napi_env env, napi_callback_info) {
 
 napi_value SimdInfo(napi_env env, napi_callback_info) {
 #if defined(__AVX512F__)
-  const char* s = "AVX-512VL (ymm 12x16 tile)";
+  const char* s = "AVX-512 (zmm 14x32 tile)";
 #elif defined(__AVX2__)
   const char* s = "AVX2 (6x16 tile)";
 #elif defined(__AVX__)
@@ -793,6 +961,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"simd", nullptr, SimdInfo, nullptr, nullptr, nullptr, napi_default, nullptr},

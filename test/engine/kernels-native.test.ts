@@ -53,7 +53,7 @@ beforeAll(async () => {
 
 describe.skipIf(!na)('native kernels', () => {
   it('are registered over the wasm kernels', () => {
-    for (const k of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile']) {
+    for (const k of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'MaxPool', 'MaxPoolGrad']) {
       expect(tf.getKernel(k, 'wasm')?.kernelFunc).toBe(engineKernelLayers.get(`${k}/wasm`)?.native?.kernelFunc);
     }
   });
@@ -70,6 +70,13 @@ describe.skipIf(!na)('native kernels', () => {
   }
   convCases.push({ n: 2, h: 9, w: 11, cin: 3, cout: 5, k: 3, s: 1, d: 2, pad: 'same' }, { n: 4, h: 32, w: 32, cin: 32, cout: 32, k: 3, s: 1, d: 1, pad: 'same' });
   convCases.push({ n: 3, h: 6, w: 6, cin: 4, cout: 8, k: 1, s: 1, d: 1, pad: 'valid' }); // 1×1: im2col skipped
+  // One input channel, ≤ 16 outputs: the direct kernel (any y-stride, x-stride 1 … or im2col otherwise).
+  convCases.push({ n: 3, h: 28, w: 28, cin: 1, cout: 6, k: 5, s: 1, d: 1, pad: 'same' }, { n: 2, h: 19, w: 37, cin: 1, cout: 16, k: 3, s: 1, d: 1, pad: 'valid' });
+  convCases.push({ n: 2, h: 11, w: 9, cin: 1, cout: 5, k: 3, s: 1, d: 2, pad: 'same' }, { n: 2, h: 13, w: 13, cin: 1, cout: 3, k: 4, s: 2, d: 1, pad: 'same' });
+  for (let rep = 0; rep < 4; rep++) {
+    const k = 1 + rng.int(6);
+    convCases.push({ n: 1 + rng.int(3), h: k + rng.int(20), w: k + rng.int(40), cin: 1, cout: 1 + rng.int(17), k, s: 1, d: 1, pad: rep % 2 ? 'same' : 'valid' });
+  }
 
   it.each(convCases)('Conv2D, FusedConv2D (bias, relu), Conv2DBackpropInput, Conv2DBackpropFilter match cpu: %o', async (c) => {
     const xShape: [number, number, number, number] = [c.n, c.h, c.w, c.cin];
@@ -128,5 +135,31 @@ describe.skipIf(!na)('native kernels', () => {
     { shape: [2, 1, 3], reps: [1, 4, 2] },
   ])('Tile matches cpu: %o', async (c) => {
     expect(await compare((r) => tf.tile(rand(r, c.shape), c.reps), rng.int(1e9))).toBe(0);
+  });
+});
+
+describe.skipIf(!na)('native max pooling', () => {
+  const rng = new Rng(5);
+  const cases: { n: number; h: number; w: number; c: number; f: number; s: number; pad: 'same' | 'valid' }[] = [
+    { n: 64, h: 28, w: 28, c: 6, f: 2, s: 2, pad: 'valid' },
+    { n: 2, h: 7, w: 9, c: 3, f: 3, s: 2, pad: 'same' },
+    { n: 3, h: 8, w: 8, c: 5, f: 3, s: 1, pad: 'same' },
+  ];
+  for (let rep = 0; rep < 4; rep++) {
+    const f = 1 + rng.int(4);
+    cases.push({ n: 1 + rng.int(4), h: f + rng.int(12), w: f + rng.int(12), c: 1 + rng.int(20), f, s: 1 + rng.int(3), pad: rep % 2 ? 'same' : 'valid' });
+  }
+  it.each(cases)('MaxPool and MaxPoolGrad match cpu: %o', async (c) => {
+    const xShape = [c.n, c.h, c.w, c.c];
+    const seed = rng.int(1e9);
+    expect(await compare((r) => tf.maxPool(rand(r, xShape) as tf.Tensor4D, c.f, c.s, c.pad), seed)).toBeLessThanOrEqual(1e-4);
+    // Gradient of Σ(maxPool(x)·g) with respect to x: MaxPoolGrad with dy = g.
+    expect(
+      await compare((r) => {
+        const x = rand(r, xShape) as tf.Tensor4D;
+        const g = tf.tidy(() => rand(r, tf.maxPool(x, c.f, c.s, c.pad).shape));
+        return tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, c.f, c.s, c.pad), g)))(x);
+      }, seed),
+    ).toBeLessThanOrEqual(1e-4);
   });
 });

@@ -19,7 +19,7 @@
  * fallback for cases the addon does not cover and is used alone when the addon is missing:
  * - Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul, _FusedMatMul
  *   (speed); Sum, Mean (double accumulation: exactness of batch-norm gradients, see native.ts);
- *   Tile (269 of 464 ms of an M2 training step on the wasm one).
+ *   Tile (269 of 464 ms of an M2 training step on the wasm one); MaxPool, MaxPoolGrad (threaded).
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { makeBatchMatMulWasm } from './batch-mat-mul';
@@ -45,7 +45,7 @@ export const ENGINE_KERNELS: readonly EngineKernel[] = [
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kind: 'replace', make: () => conv2DBackpropInputWasmConfig },
   { kernelName: 'MaxPoolGrad', backendName: 'wasm', kind: 'replace', make: () => maxPoolGradWasmConfig },
   { kernelName: 'BatchMatMul', backendName: 'wasm', kind: 'replace', make: (builtIn) => makeBatchMatMulWasm(builtIn!) },
-  ...['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile'].map(
+  ...['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'MaxPool', 'MaxPoolGrad'].map(
     (kernelName): EngineKernel => ({ kernelName, backendName: 'wasm', kind: 'native', make: (inner) => makeNativeKernel(kernelName, inner!) }),
   ),
 ];

@@ -7,7 +7,8 @@
  * Registered over: Conv2D, FusedConv2D (linear / relu), Conv2DBackpropInput,
  * Conv2DBackpropFilter, BatchMatMul, _FusedMatMul (linear / relu), and Sum / Mean over a
  * contiguous run of axes with double accumulation (batch-norm gradients need it), Tile
- * (the batch-norm gradient broadcasts with it; the wasm one took 58 % of an M2 step). Anything they do not
+ * (the batch-norm gradient broadcasts with it; the wasm one took 58 % of an M2 step), MaxPool and
+ * MaxPoolGrad (NHWC, threaded). Anything they do not
  * cover (NCHW, other activations, PReLU weights, odd broadcasts, empty tensors) goes to
  * the kernel they wrap: ours in ./ or tfjs-backend-wasm's built-in. When the addon is
  * missing (not built) or LAYERWISE_NATIVE=0, nothing is registered and the pure-wasm
@@ -33,6 +34,10 @@ export interface NativeAddon {
   reduce(x: Float32Array, out: Float32Array, A: number, R: number, B: number, mean: boolean): void;
   /** out = x repeated reps[d] times along each axis d (tf.tile); shapes as Int32Arrays. */
   tile(x: Float32Array, out: Float32Array, xShape: Int32Array, reps: Int32Array): void;
+  /** y = max-pool(x), NHWC; dims [n,h,w,c,oh,ow,fh,fw,sh,sw,top,left]. */
+  maxPool(x: Float32Array, y: Float32Array, dims: Int32Array): void;
+  /** dx = the max-pool gradient (dy routed to each window's first maximum of x); same dims. */
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, dims: Int32Array): void;
   /** Set the worker-thread count (clamped to 1…256); returns it. */
   setThreads(n: number): number;
   threads(): number;
@@ -114,6 +119,24 @@ function dimsOf(info: backend_util.Conv2DInfo): Int32Array {
     info.padInfo.left,
     info.dilationHeight,
     info.dilationWidth,
+  ]);
+}
+
+/** Max-pool dims for the addon: [n,h,w,c,oh,ow,fh,fw,sh,sw,top,left]. */
+export function poolDimsOf(info: backend_util.Conv2DInfo): Int32Array {
+  return Int32Array.from([
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
   ]);
 }
 
@@ -236,6 +259,31 @@ export function makeNativeKernel(kernelName: string, inner: KernelConfig): Kerne
         const backend = args.backend as WasmBackendLike;
         const out = backend.makeOutput(shape, 'float32');
         if (util.sizeFromShape(shape) > 0) na.tile(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), Int32Array.from(x.shape), Int32Array.from(reps));
+        return out;
+      };
+      break;
+    case 'MaxPool':
+      kernelFunc = (args) => {
+        const { x } = args.inputs as Record<string, TensorInfo>;
+        const { filterSize, strides, pad, dimRoundingMode } = args.attrs as any;
+        if (x.dtype !== 'float32' || x.shape.length !== 4 || !nonEmpty(x.shape)) return fallback(args);
+        const info = backend_util.computePool2DInfo(x.shape as never, filterSize, strides, 1, pad, dimRoundingMode);
+        if (info.outHeight <= 0 || info.outWidth <= 0) return fallback(args);
+        const backend = args.backend as WasmBackendLike;
+        const out = backend.makeOutput(info.outShape, 'float32');
+        na.maxPool(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), poolDimsOf(info));
+        return out;
+      };
+      break;
+    case 'MaxPoolGrad':
+      kernelFunc = (args) => {
+        const { dy, input } = args.inputs as Record<string, TensorInfo>;
+        const { filterSize, strides, pad, dimRoundingMode } = args.attrs as any;
+        if (!allF32(dy, input) || input.shape.length !== 4 || !nonEmpty(input.shape, dy.shape)) return fallback(args);
+        const info = backend_util.computePool2DInfo(input.shape as never, filterSize, strides, 1, pad, dimRoundingMode);
+        const backend = args.backend as WasmBackendLike;
+        const out = backend.makeOutput(input.shape, 'float32');
+        na.maxPoolGrad(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(input), backend.typedArrayFromHeap(out), poolDimsOf(info));
         return out;
       };
       break;

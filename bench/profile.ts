@@ -1,0 +1,82 @@
+/**
+ * Where the time goes (not a benchmark table; `npm run bench -- engine` is): per-kernel time
+ * of one training step and one inference batch of the issue-3 models (bench/models.ts,
+ * batch 64) on our engine, from tf.profile (synchronous on wasm), medians over repeats,
+ * and the step's wall time next to the sum of kernel times (the rest is tfjs dispatch,
+ * autograd and tidy bookkeeping). Inference runs through the native executor
+ * (src/engine/infer.ts) when it can, as the engine does, and through tfjs as well.
+ * Run: npx tsx bench/profile.ts [M1|M2] [train|infer] [repeats]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/engine/backend';
+import { compileInference } from '../src/engine/infer';
+import { buildModel, crossEntropyFromLogits, trainableVariables } from '../src/engine/model';
+import { BATCH, benchModel, type ModelName } from './models';
+
+const med = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1];
+
+async function main(): Promise<void> {
+  const name = (process.argv[2] ?? 'M1') as ModelName;
+  const mode = process.argv[3] ?? 'train';
+  const reps = Number(process.argv[4] ?? 20);
+  const info = await initBackend('cpu');
+  const { spec } = benchModel(name);
+  const model = buildModel(spec, 1);
+  const opt = tf.train.adam(1e-3);
+  const x = tf.randomUniform([BATCH, ...spec.inputShape], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const y = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32');
+  const vars = trainableVariables(model);
+  const step =
+    mode === 'train'
+      ? (): void =>
+          tf.tidy(() => {
+            opt.minimize(() => crossEntropyFromLogits(model.apply(x, { training: true }) as tf.Tensor2D, y), false, vars);
+          })
+      : (): void => tf.tidy(() => void (model.apply(x, { training: false }) as tf.Tensor).dataSync());
+  for (let i = 0; i < 5; i++) step();
+  const times: number[] = [];
+  for (let i = 0; i < reps * 2; i++) {
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  const wall = med(times);
+  console.log(`${info.detail}\n${name} ${mode} (tfjs graph), batch ${BATCH}: median ${wall.toFixed(2)} ms → ${((BATCH * 1000) / wall).toFixed(0)} samples/s`);
+  const per = new Map<string, number[]>();
+  const totals: number[] = [];
+  let count = 0;
+  for (let r = 0; r < reps; r++) {
+    const prof = await tf.profile(() => step());
+    const acc = new Map<string, number>();
+    let tot = 0;
+    count = prof.kernels.length;
+    for (const k of prof.kernels) {
+      const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+      acc.set(key, (acc.get(key) ?? 0) + (k.kernelTimeMs as number));
+      tot += k.kernelTimeMs as number;
+    }
+    totals.push(tot);
+    for (const [k, v] of acc) per.set(k, [...(per.get(k) ?? []), v]);
+  }
+  console.log(`${count} kernel calls, kernel time ${med(totals).toFixed(2)} ms of ${wall.toFixed(2)} ms wall (rest: dispatch, autograd, tidy)`);
+  const rows = [...per.entries()].map(([k, v]) => [k, med(v)] as const).sort((a, b) => b[1] - a[1]);
+  for (const [k, v] of rows.slice(0, 20)) console.log(`${v.toFixed(3).padStart(8)} ms  ${k}`);
+  if (mode !== 'train') {
+    const plan = compileInference(model, BATCH);
+    if (!plan) return console.log('native executor: not available for this model');
+    const xs = x.dataSync() as Float32Array;
+    for (let i = 0; i < 5; i++) plan.run(xs, BATCH);
+    const ts: number[] = [];
+    for (let i = 0; i < reps * 5; i++) {
+      const t0 = performance.now();
+      plan.run(xs, BATCH);
+      ts.push(performance.now() - t0);
+    }
+    const w = med(ts);
+    console.log(`${name} inference (native executor: ${plan.describe()}): median ${w.toFixed(3)} ms → ${((BATCH * 1000) / w).toFixed(0)} samples/s`);
+    const prof = plan.profile(xs, BATCH, reps);
+    for (const [op, ms] of prof) console.log(`${ms.toFixed(3).padStart(8)} ms  ${op}`);
+  }
+}
+
+void main();
