@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   const workers: Record<string, { ours: Worker; torch: Worker; ort: Worker }> = {};
   let failed = false;
   let oursDetail = '';
+  const inferPath: Record<string, string> = {};
   let torchInfo: any = null;
   try {
     // Start, check correctness.
@@ -167,7 +168,9 @@ async function main(): Promise<void> {
           (w === ours ? row.train.ours : row.train.torch).push(...t);
         }
         for (const w of r % 2 === 0 ? [ours, torch, ort] : [ort, torch, ours]) {
-          const t = (await w.call({ cmd: 'infer', steps: INFER_STEPS[row.model] })).times as number[];
+          const reply = await w.call({ cmd: 'infer', steps: INFER_STEPS[row.model] });
+          const t = reply.times as number[];
+          if (w === ours) inferPath[row.model] = reply.path;
           (w === ours ? row.infer.ours : w === torch ? row.infer.torch : row.infer.ort).push(...t);
         }
       }
@@ -180,7 +183,9 @@ async function main(): Promise<void> {
     const f0 = (v: number): string => v.toFixed(0);
     const f2 = (v: number): string => v.toFixed(2);
     console.log(`\nours: ${oursDetail}\nPyTorch ${torchInfo.torch} (${torchInfo.device}, ${torchInfo.threads} threads); ONNX Runtime (CPU EP, ${THREADS} intra-op threads); batch ${BATCH}, float32; ` +
-      `median of ≥ 20 steps over ${ROUNDS} interleaved rounds; ${availableParallelism()} cores, shared (noisy)\n`);
+      `median of ≥ 20 steps over ${ROUNDS} interleaved rounds; ${availableParallelism()} cores, shared (noisy)`);
+    for (const m of models) console.log(`ours, ${m} inference: ${inferPath[m]}`);
+    console.log('');
     console.log('| model | measure | ours | PyTorch | ours/PyTorch | ONNX Runtime | ours/ORT | target | met |');
     console.log('|---|---|---:|---:|---:|---:|---:|---|---|');
     const misses: string[] = [];

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../src/engine/backend';
+import { compileInference, type InferencePlan } from '../src/engine/infer';
 import { buildModel, crossEntropyFromLogits, penalisedKernels, trainableVariables, weightPenalty } from '../src/engine/model';
 import { Rng } from '../src/engine/random';
 import { BATCH, benchModel, type BenchTraining, type ModelName } from './models';
@@ -55,11 +56,24 @@ async function timed(n: number, f: () => Promise<unknown>): Promise<number[]> {
   return times;
 }
 
+/**
+ * One inference batch as the engine evaluates (train.ts `evaluate`, predict.ts): through the
+ * native executor (src/engine/infer.ts) when it covers the model, compiled with the current
+ * weights once per `infer` command (the engine compiles once per evaluation pass; the
+ * compile is inside the first timed step), else the tfjs graph. Logits are read back either way.
+ */
+let plan: InferencePlan | null = null;
+let xs: Float32Array | null = null;
 async function infer(): Promise<void> {
+  if (plan) {
+    plan.run(xs!, BATCH);
+    return;
+  }
   const out = tf.tidy(() => model!.apply(x!, { training: false }) as tf.Tensor);
   await out.data();
   out.dispose();
 }
+let inferPath = 'tfjs graph';
 
 serve(async (cmd) => {
   switch (cmd.cmd) {
@@ -69,7 +83,7 @@ serve(async (cmd) => {
       const { spec, training } = benchModel(name);
       const [h, w, c] = spec.inputShape;
       const rng = new Rng(SEED);
-      const xs = new Float32Array(BATCH * h * w * c);
+      xs = new Float32Array(BATCH * h * w * c);
       for (let i = 0; i < xs.length; i++) xs[i] = rng.next();
       const ys = Int32Array.from({ length: BATCH }, () => rng.int(spec.numClasses));
       x = tf.tensor4d(xs, [BATCH, h, w, c]);
@@ -96,8 +110,18 @@ serve(async (cmd) => {
     }
     case 'train':
       return { times: await timed(cmd.steps, step!) };
-    case 'infer':
-      return { times: await timed(cmd.steps, infer) };
+    case 'infer': {
+      let fresh = true;
+      const times = await timed(cmd.steps, async () => {
+        if (fresh) {
+          plan = process.env.BENCH_TFJS_INFER === '1' ? null : compileInference(model!, BATCH);
+          inferPath = plan ? `native executor (${plan.describe()})` : 'tfjs graph';
+          fresh = false;
+        }
+        await infer();
+      });
+      return { times, path: inferPath };
+    }
     case 'mem':
       return { peakRssMiB: peakRssMiB() };
     default:

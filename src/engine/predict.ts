@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { compileInference } from './infer';
 import { INPUT_SCALE } from './model';
 import type { LoadedPack } from './pack-reader';
 
@@ -24,11 +25,15 @@ export async function writePredictions(model: tfl.LayersModel, pack: LoadedPack,
   const size = height * width * channels;
   const out = new Float32Array(count * numClasses);
   const buf = new Float32Array(batchSize * size);
+  // Native executor (./infer.ts) when it covers the model; else the tfjs graph.
+  const plan = compileInference(model, batchSize);
   for (let from = 0; from < count; from += batchSize) {
     const n = Math.min(batchSize, count - from);
     const px = pack.pixels.subarray(from * size, (from + n) * size);
     for (let i = 0; i < n * size; i++) buf[i] = px[i] * INPUT_SCALE;
-    const probs = tf.tidy(() => tf.softmax(model.apply(tf.tensor4d(buf.subarray(0, n * size), [n, height, width, channels]), { training: false }) as tf.Tensor2D));
+    const probs = tf.tidy(() =>
+      tf.softmax(plan ? tf.tensor2d(plan.run(buf, n), [n, numClasses]) : (model.apply(tf.tensor4d(buf.subarray(0, n * size), [n, height, width, channels]), { training: false }) as tf.Tensor2D)),
+    );
     // Asynchronous read: the webgpu backend cannot read synchronously in Node.
     out.set((await probs.data()) as Float32Array, from * numClasses);
     probs.dispose();

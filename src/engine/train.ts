@@ -9,6 +9,7 @@ import type { EngineToMain, TrainJob } from '../shared/engine-protocol';
 import { learningRateAt, type OptimizerSpec, type RunSpec } from '../shared/spec';
 import { augmentBatch, isIdentity } from './augment';
 import { saveCheckpoint } from './checkpoint';
+import { compileInference } from './infer';
 import { buildModel, crossEntropyFromLogits, INPUT_SCALE, penalisedKernels, setDropoutSeeds, trainableVariables, weightPenalty } from './model';
 import { readPack, type LoadedPack } from './pack-reader';
 import { writePredictions } from './predict';
@@ -86,6 +87,8 @@ export async function evaluate(model: tfl.LayersModel, pack: LoadedPack, idx: In
   const size = height * width * channels;
   const buf = new Float32Array(batchSize * size);
   const lab = new Int32Array(batchSize);
+  // Native executor (./infer.ts) with the current weights when it covers the model; else the tfjs graph.
+  const plan = compileInference(model, batchSize);
   let lossSum = 0;
   let correct = 0;
   for (let from = 0; from < idx.length; from += batchSize) {
@@ -94,7 +97,7 @@ export async function evaluate(model: tfl.LayersModel, pack: LoadedPack, idx: In
     const stats = tf.tidy(() => {
       const x = tf.tensor4d(buf.subarray(0, n * size), [n, height, width, channels]);
       const y = tf.tensor1d(lab.subarray(0, n), 'int32');
-      const logits = model.apply(x, { training: false }) as tf.Tensor2D;
+      const logits = plan ? tf.tensor2d(plan.run(buf, n), [n, pack.meta.numClasses]) : (model.apply(x, { training: false }) as tf.Tensor2D);
       return tf.stack([tf.mul(crossEntropyFromLogits(logits, y), n), tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))]);
     });
     // Asynchronous read: the webgpu backend cannot read synchronously in Node.
