@@ -28,7 +28,14 @@ const STRICT = flags.has('--strict');
 const THREADS = process.env.LAYERWISE_THREADS ? Number(process.env.LAYERWISE_THREADS) : availableParallelism();
 const ROUNDS = 4;
 const TRAIN_STEPS: Record<ModelName, number> = { M1: 10, M2: 6 };
-const INFER_STEPS: Record<ModelName, number> = { M1: 20, M2: 8 };
+const INFER_STEPS: Record<ModelName, number> = { M1: 100, M2: 10 };
+/**
+ * Pause before each timed call: PyTorch's OpenMP and ONNX Runtime's intra-op threads spin for
+ * a while after a call, and on 2 shared cores that spinning lands on whichever engine runs
+ * next (it halved our M1 inference figure: 0.7 ms batches measured in 20-step windows).
+ */
+const SETTLE_MS = 300;
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, SETTLE_MS));
 const CHECK_STEPS = Number(process.env.BENCH_CHECK_STEPS ?? 5);
 const TOL = 1e-3;
 const root = join(__dirname, '..');
@@ -164,10 +171,12 @@ async function main(): Promise<void> {
         const { ours, torch, ort } = workers[row.model];
         const first = r % 2 === 0 ? [ours, torch] : [torch, ours];
         for (const w of first) {
+          await settle();
           const t = (await w.call({ cmd: 'train', steps: TRAIN_STEPS[row.model] })).times as number[];
           (w === ours ? row.train.ours : row.train.torch).push(...t);
         }
         for (const w of r % 2 === 0 ? [ours, torch, ort] : [ort, torch, ours]) {
+          await settle();
           const reply = await w.call({ cmd: 'infer', steps: INFER_STEPS[row.model] });
           const t = reply.times as number[];
           if (w === ours) inferPath[row.model] = reply.path;
