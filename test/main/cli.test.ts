@@ -71,7 +71,7 @@ describe.skipIf(!cifar)('layerwise import / train / runs (in-process, real engin
     const text = o.lines.join('\n');
     expect(o.errors).toEqual([]);
     expect(code).toBe(0);
-    expect(text).toContain('run 1: linear on "tiny" (2 classes, input 32×32×3), 1 epochs, batch 8');
+    expect(text).toContain('run 1: linear on "tiny" (2 classes, input 32×32×3), 1 epoch, batch 8');
     expect(text).toMatch(/epoch 1: train loss \d+\.\d+ acc \d+\.\d+%/);
     expect(text).toMatch(/run 1 completed/);
     expect(text).toMatch(/test accuracy \d+\.\d+%/);
