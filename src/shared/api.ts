@@ -175,6 +175,8 @@ export const RunSummarySchema = z.object({
   preset: z.string(),
   status: RunStatusSchema,
   backend: z.string().nullable(),
+  /** What exactly ran: kernels, thread count or GPU adapter (the engine's `ready` detail). */
+  backendDetail: z.string().nullable().optional(),
   error: z.string().nullable(),
   createdAt: z.number(),
   startedAt: z.number().nullable(),

@@ -54,6 +54,7 @@ describe.skipIf(!fashion)('Fashion-MNIST, LeNet-5, 2 epochs (needs apt-get insta
     expect(run.status).toBe('completed');
     expect(run.test_accuracy as number).toBeGreaterThanOrEqual(0.85);
     expect(run.backend).toMatch(/wasm|webgpu|cpu/);
+    expect(run.backend_detail).toMatch(/threads: \d+|webgpu/); // what ran, for reproducing it
     expect(run.dataset_version_id).not.toBeNull();
     expect(JSON.parse(run.spec as string)).toMatchObject({ seed: 7, training: { epochs: 2, batchSize: 64 }, model: { preset: 'lenet5' } });
 

@@ -8,11 +8,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import m001 from './migrations/001_init.sql?raw';
 import m002 from './migrations/002_labeling.sql?raw';
+import m003 from './migrations/003_backend_detail.sql?raw';
 
 export type Db = Database.Database;
 
 /** Migrations in order; migration i (1-based) brings user_version from i−1 to i. */
-export const MIGRATIONS: readonly string[] = [m001, m002];
+export const MIGRATIONS: readonly string[] = [m001, m002, m003];
 
 /**
  * Open (creating if needed) and migrate the database at `file`.

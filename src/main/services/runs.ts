@@ -63,6 +63,7 @@ interface RunRow {
   spec: string;
   status: RunStatus;
   backend: string | null;
+  backend_detail: string | null;
   error: string | null;
   created_at: number;
   started_at: number | null;
@@ -113,7 +114,7 @@ function prepareStatements(db: Db) {
       `INSERT INTO runs (dataset_id, name, preset, spec, seed, status, created_at) VALUES (@datasetId, @name, @preset, @spec, @seed, 'queued', @createdAt)`,
     ),
     setVersion: db.prepare(`UPDATE runs SET dataset_version_id = ? WHERE id = ?`),
-    setRunning: db.prepare(`UPDATE runs SET status = 'running', backend = ?, started_at = ? WHERE id = ?`),
+    setRunning: db.prepare(`UPDATE runs SET status = 'running', backend = ?, backend_detail = ?, started_at = ? WHERE id = ?`),
     setFinished: db.prepare(
       `UPDATE runs SET status = @status, error = @error, finished_at = @finishedAt,
          test_accuracy = COALESCE(@testAccuracy, test_accuracy), test_loss = COALESCE(@testLoss, test_loss),
@@ -340,6 +341,7 @@ export class RunService implements Disposable {
       preset: r.preset,
       status: r.status,
       backend: r.backend,
+      backendDetail: r.backend_detail,
       error: r.error,
       createdAt: r.created_at,
       startedAt: r.started_at,
@@ -423,7 +425,7 @@ export class RunService implements Disposable {
     }
     switch (msg.type) {
       case 'ready':
-        this.stmt.setRunning.run(msg.backend, t, id);
+        this.stmt.setRunning.run(msg.backend, msg.detail ?? null, t, id);
         this.fireStatus(id, 'running', msg.backend, null);
         break;
       case 'progress': {
