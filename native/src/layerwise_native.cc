@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -610,6 +611,132 @@ void reduceMid(const float* x, float* out, long A, long R, long B, bool mean) {
   });
 }
 
+// ---------------------------------------------------------------- batch normalization
+// x viewed as [M, C] (NHWC: M = N·H·W rows of C channels), statistics per channel over the M rows.
+// Rows are cut into fixed chunks of kBnRows (independent of the thread count); each chunk's
+// partial sums (double) go to its own slot and are added in chunk order afterwards, so every
+// result is bit-identical for any thread count.
+constexpr long kBnRows = 1024;
+
+/** For each chunk, part[chunk·C + c] = Σ_rows f(row, c) in double; returns Σ over chunks in order into out[c]. */
+template <class F>
+void bnChunkSums(long M, int C, int nOut, double* out, F&& f) {
+  const long chunks = (M + kBnRows - 1) / kBnRows;
+  std::vector<double> part((size_t)chunks * nOut * C, 0.0);
+  parallel((int)chunks, workers((int)chunks), [&](int t, int) {
+    const long r0 = (long)t * kBnRows, r1 = std::min(M, r0 + kBnRows);
+    f(r0, r1, part.data() + (size_t)t * nOut * C);
+  });
+  for (int i = 0; i < nOut * C; i++) out[i] = 0;
+  for (long t = 0; t < chunks; t++)
+    for (int i = 0; i < nOut * C; i++) out[i] += part[(size_t)t * nOut * C + i];
+}
+
+/** y = (x − μ)·(γ·invstd) + β per channel, rows in parallel; gamma/beta may be null (1 / 0). */
+void bnApply(const float* x, float* y, long M, int C, const double* mean, const double* invstd, const float* gamma, const float* beta) {
+  std::vector<float> mu(C), sc(C), sh(C);
+  for (int c = 0; c < C; c++) {
+    mu[c] = (float)mean[c];
+    sc[c] = (float)((gamma ? gamma[c] : 1.0) * invstd[c]);
+    sh[c] = beta ? beta[c] : 0.f;
+  }
+  const long chunks = (M + kBnRows - 1) / kBnRows;
+  parallel((int)chunks, workers((int)chunks), [&](int t, int) {
+    const long r0 = (long)t * kBnRows, r1 = std::min(M, r0 + kBnRows);
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + r * C;
+      float* yr = y + r * C;
+      for (int c = 0; c < C; c++) yr[c] = (xr[c] - mu[c]) * sc[c] + sh[c];
+    }
+  });
+}
+
+/**
+ * Training-mode batch norm: per-channel mean and (biased) variance over the M rows, in
+ * double, two passes (Σx, then Σ(x − μ)²); y = (x − μ)·γ/√(σ² + ε) + β. Writes mean, var,
+ * invstd = 1/√(σ² + ε) (each C floats).
+ */
+void bnTrainForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* var, float* invstd, long M, int C, double eps) {
+  std::vector<double> mu(C), sq(C), is(C);
+  bnChunkSums(M, C, 1, mu.data(), [&](long r0, long r1, double* acc) {
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + r * C;
+      for (int c = 0; c < C; c++) acc[c] += xr[c];
+    }
+  });
+  for (int c = 0; c < C; c++) mu[c] /= (double)M;
+  bnChunkSums(M, C, 1, sq.data(), [&](long r0, long r1, double* acc) {
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + r * C;
+      for (int c = 0; c < C; c++) {
+        const double d = (double)xr[c] - mu[c];
+        acc[c] += d * d;
+      }
+    }
+  });
+  for (int c = 0; c < C; c++) {
+    const double v = sq[c] / (double)M;
+    is[c] = 1.0 / std::sqrt(v + eps);
+    mean[c] = (float)mu[c];
+    var[c] = (float)v;
+    invstd[c] = (float)is[c];
+  }
+  bnApply(x, y, M, C, mu.data(), is.data(), gamma, beta);
+}
+
+/**
+ * One-pass-of-sums batch-norm backward (Ioffe & Szegedy 2015, §3), with x̂ = (x − μ)·invstd:
+ *   dβ = Σdy, dγ = Σdy·x̂, dx = γ·invstd/M·(M·dy − Σdy − x̂·Σdy·x̂) + dμ/M + dσ²·2(x − μ)/M
+ * (the last two terms: gradients arriving at the mean / variance outputs, usually zero).
+ * dmean / dvar may be null.
+ */
+void bnTrainBackward(const float* x, const float* dy, const float* gamma, const float* mean, const float* invstd, const float* dmean, const float* dvar,
+                     float* dx, float* dgamma, float* dbeta, long M, int C) {
+  std::vector<double> s(2 * C);
+  bnChunkSums(M, C, 2, s.data(), [&](long r0, long r1, double* acc) {
+    double* sdy = acc;
+    double* sdyx = acc + C;
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + r * C;
+      const float* dr = dy + r * C;
+      for (int c = 0; c < C; c++) {
+        sdy[c] += dr[c];
+        sdyx[c] += (double)dr[c] * ((double)xr[c] - mean[c]);
+      }
+    }
+  });
+  std::vector<float> a(C), k(C), b(C), mu(C);
+  for (int c = 0; c < C; c++) {
+    const double g = gamma ? gamma[c] : 1.0, is = invstd[c], sdy = s[c], sdyxh = s[C + c] * is, Md = (double)M;
+    dbeta[c] = (float)sdy;
+    dgamma[c] = (float)sdyxh;
+    a[c] = (float)(g * is);
+    k[c] = (float)(-g * is * is * sdyxh / Md + (dvar ? 2.0 * dvar[c] / Md : 0.0));
+    b[c] = (float)(-g * is * sdy / Md + (dmean ? dmean[c] / Md : 0.0));
+    mu[c] = mean[c];
+  }
+  const long chunks = (M + kBnRows - 1) / kBnRows;
+  parallel((int)chunks, workers((int)chunks), [&](int t, int) {
+    const long r0 = (long)t * kBnRows, r1 = std::min(M, r0 + kBnRows);
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + r * C;
+      const float* dr = dy + r * C;
+      float* o = dx + r * C;
+      for (int c = 0; c < C; c++) o[c] = a[c] * dr[c] + k[c] * (xr[c] - mu[c]) + b[c];
+    }
+  });
+}
+
+/** Inference batch norm with given statistics: y = (x − mean)·γ/√(var + ε) + β. */
+void bnInference(const float* x, const float* mean, const float* var, const float* gamma, const float* beta, float* y, long M, int C, double eps) {
+  std::vector<double> mu(C), is(C);
+  for (int c = 0; c < C; c++) {
+    mu[c] = mean[c];
+    is[c] = 1.0 / std::sqrt((double)var[c] + eps);
+  }
+  bnApply(x, y, M, C, mu.data(), is.data(), gamma, beta);
+}
+
 /** Tile: out (shape xs[d]·reps[d]) repeats x; fills the first copy of each level, then replicates it with memcpy. */
 void tileRec(int d, int rank, const float* x, float* o, const long* xs, const long* reps, const long* xStride, const long* oStride) {
   if (d == rank - 1) {
@@ -919,6 +1046,75 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// batchNormTrain(x, gamma|null, beta|null, y, mean, var, invstd, M, C, eps)
+napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value a[10];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *x, *g, *b, *y, *mean, *var, *is;
+  size_t nx, ng, nb, ny, nm, nv, ni;
+  double M, C, eps;
+  if (!f32(env, a[0], &x, &nx) || !f32(env, a[1], &g, &ng) || !f32(env, a[2], &b, &nb) || !f32(env, a[3], &y, &ny) || !f32(env, a[4], &mean, &nm) ||
+      !f32(env, a[5], &var, &nv) || !f32(env, a[6], &is, &ni))
+    return nullptr;
+  CHECK(napi_get_value_double(env, a[7], &M));
+  CHECK(napi_get_value_double(env, a[8], &C));
+  CHECK(napi_get_value_double(env, a[9], &eps));
+  const size_t n = (size_t)(M * C), c = (size_t)C;
+  if (!sizeOk(env, nx, n, "batchNormTrain: x too small") || !sizeOk(env, ny, n, "batchNormTrain: y too small") || (g && !sizeOk(env, ng, c, "batchNormTrain: gamma too small")) ||
+      (b && !sizeOk(env, nb, c, "batchNormTrain: beta too small")) || !sizeOk(env, nm, c, "batchNormTrain: mean too small") || !sizeOk(env, nv, c, "batchNormTrain: var too small") ||
+      !sizeOk(env, ni, c, "batchNormTrain: invstd too small") || !sizeOk(env, (size_t)M, 1, "batchNormTrain: no rows"))
+    return nullptr;
+  bnTrainForward(x, g, b, y, mean, var, is, (long)M, (int)C, eps);
+  return nullptr;
+}
+
+// batchNormTrainGrad(x, dy, gamma|null, mean, invstd, dmean|null, dvar|null, dx, dgamma, dbeta, M, C)
+napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value a[12];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *x, *dy, *g, *mean, *is, *dm, *dv, *dx, *dg, *db;
+  size_t nx, ndy, ng, nm, ni, ndm, ndv, ndx, ndg, ndb;
+  double M, C;
+  if (!f32(env, a[0], &x, &nx) || !f32(env, a[1], &dy, &ndy) || !f32(env, a[2], &g, &ng) || !f32(env, a[3], &mean, &nm) || !f32(env, a[4], &is, &ni) ||
+      !f32(env, a[5], &dm, &ndm) || !f32(env, a[6], &dv, &ndv) || !f32(env, a[7], &dx, &ndx) || !f32(env, a[8], &dg, &ndg) || !f32(env, a[9], &db, &ndb))
+    return nullptr;
+  CHECK(napi_get_value_double(env, a[10], &M));
+  CHECK(napi_get_value_double(env, a[11], &C));
+  const size_t n = (size_t)(M * C), c = (size_t)C;
+  if (!sizeOk(env, nx, n, "batchNormTrainGrad: x too small") || !sizeOk(env, ndy, n, "batchNormTrainGrad: dy too small") || !sizeOk(env, ndx, n, "batchNormTrainGrad: dx too small") ||
+      (g && !sizeOk(env, ng, c, "batchNormTrainGrad: gamma too small")) || !sizeOk(env, nm, c, "batchNormTrainGrad: mean too small") ||
+      !sizeOk(env, ni, c, "batchNormTrainGrad: invstd too small") || (dm && !sizeOk(env, ndm, c, "batchNormTrainGrad: dmean too small")) ||
+      (dv && !sizeOk(env, ndv, c, "batchNormTrainGrad: dvar too small")) || !sizeOk(env, ndg, c, "batchNormTrainGrad: dgamma too small") ||
+      !sizeOk(env, ndb, c, "batchNormTrainGrad: dbeta too small"))
+    return nullptr;
+  bnTrainBackward(x, dy, g, mean, is, dm, dv, dx, dg, db, (long)M, (int)C);
+  return nullptr;
+}
+
+// batchNormInference(x, mean, var, gamma|null, beta|null, y, M, C, eps)
+napi_value BatchNormInference(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value a[9];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *x, *mean, *var, *g, *b, *y;
+  size_t nx, nm, nv, ng, nb, ny;
+  double M, C, eps;
+  if (!f32(env, a[0], &x, &nx) || !f32(env, a[1], &mean, &nm) || !f32(env, a[2], &var, &nv) || !f32(env, a[3], &g, &ng) || !f32(env, a[4], &b, &nb) || !f32(env, a[5], &y, &ny))
+    return nullptr;
+  CHECK(napi_get_value_double(env, a[6], &M));
+  CHECK(napi_get_value_double(env, a[7], &C));
+  CHECK(napi_get_value_double(env, a[8], &eps));
+  const size_t n = (size_t)(M * C), c = (size_t)C;
+  if (!sizeOk(env, nx, n, "batchNormInference: x too small") || !sizeOk(env, ny, n, "batchNormInference: y too small") || !sizeOk(env, nm, c, "batchNormInference: mean too small") ||
+      !sizeOk(env, nv, c, "batchNormInference: var too small") || (g && !sizeOk(env, ng, c, "batchNormInference: gamma too small")) ||
+      (b && !sizeOk(env, nb, c, "batchNormInference: beta too small")))
+    return nullptr;
+  bnInference(x, mean, var, g, b, y, (long)M, (int)C, eps);
+  return nullptr;
+}
+
 // setThreads(n) → n actually used; threads() → current
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -963,6 +1159,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"tile", nullptr, Tile, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrain", nullptr, BatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormTrainGrad", nullptr, BatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormInference", nullptr, BatchNormInference, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"simd", nullptr, SimdInfo, nullptr, nullptr, nullptr, napi_default, nullptr},

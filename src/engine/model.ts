@@ -9,10 +9,67 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerSpec, ModelSpec } from '../shared/spec';
 import { describeModel } from '../shared/spec';
+import { batchNormTraining, nativeBatchNormTrainingAvailable } from './kernels/batch-norm';
 import { deriveSeed } from './random';
 
 /** Factor from uint8 pixels to the model's [0, 1] input. */
 export const INPUT_SCALE = 1 / 255;
+
+type BatchNormLayer = ReturnType<typeof tfl.layers.batchNormalization>;
+type BatchNormArgs = Parameters<typeof tfl.layers.batchNormalization>[0];
+/** The fields of tfjs-layers' BatchNormalization we read (protected / private there). */
+interface BatchNormInternals {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  center: boolean;
+  scale: boolean;
+  gamma: tfl.LayerVariable;
+  beta: tfl.LayerVariable;
+  movingMean: tfl.LayerVariable;
+  movingVariance: tfl.LayerVariable;
+}
+
+let nativeBatchNormClass: (new (args: BatchNormArgs) => BatchNormLayer) | undefined;
+
+/**
+ * tfjs-layers' BatchNormalization whose training-mode call, on the wasm backend with the
+ * native addon, is one native kernel with a one-kernel gradient (src/engine/kernels/batch-norm.ts)
+ * instead of tf.moments + tf.batchNorm and their ≈ 20-op gradient. Same weights (gamma, beta,
+ * moving_mean, moving_variance, built by the stock build()), same class name in the saved
+ * topology (the static className is inherited), same moving-average update as the stock
+ * layer (v ← v − (v − batch value)·(1 − momentum), biased batch variance). Inference, other
+ * backends, the addon off, no gamma/beta or another axis than the last: the stock call.
+ */
+function nativeBatchNormalization(args: BatchNormArgs): BatchNormLayer {
+  if (!nativeBatchNormClass) {
+    // The class is not exported by tfjs-layers' entry point; take it from an instance.
+    const Base = Object.getPrototypeOf(tfl.layers.batchNormalization({ name: 'lw_bn_probe' })).constructor as new (a: BatchNormArgs) => BatchNormLayer;
+    nativeBatchNormClass = class NativeBatchNormalization extends Base {
+      override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
+        const self = this as unknown as BatchNormInternals;
+        const axis = self.axis >= 0 ? self.axis : self.axis + x.rank;
+        if (kwargs.training !== true || axis !== x.rank - 1 || !self.center || !self.scale || !nativeBatchNormTrainingAvailable(x)) return super.call(inputs, kwargs);
+        return tf.tidy(() => {
+          const { y, mean, variance } = batchNormTraining(x, self.gamma.read(), self.beta.read(), self.epsilon);
+          // The stock layer's doMovingAverage, op for op.
+          for (const [v, value] of [
+            [self.movingMean, mean],
+            [self.movingVariance, variance],
+          ] as const) {
+            tf.tidy(() => {
+              const orig = v.read();
+              v.write(tf.sub(orig, tf.mul(tf.sub(orig, value), 1 - self.momentum)));
+            });
+          }
+          return y;
+        });
+      }
+    };
+  }
+  return new nativeBatchNormClass(args);
+}
 
 function buildLayer(layer: LayerSpec, i: number, seed: number): tfl.layers.Layer {
   const name = `${layer.type}_${i}`;
@@ -45,7 +102,7 @@ function buildLayer(layer: LayerSpec, i: number, seed: number): tfl.layers.Layer
       // would draw the same mask at every step.
       return tfl.layers.dropout({ name, rate: layer.rate, seed: deriveSeed(seed, 'dropout', i) });
     case 'batchNormalization':
-      return tfl.layers.batchNormalization({ name, momentum: layer.momentum, epsilon: layer.epsilon });
+      return nativeBatchNormalization({ name, momentum: layer.momentum, epsilon: layer.epsilon });
     case 'activation':
       return tfl.layers.activation({ name, activation: layer.activation });
   }

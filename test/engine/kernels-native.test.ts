@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../src/engine/backend';
 import { engineKernelLayers } from '../../src/engine/kernels';
-import { nativeAddon, nativeLoadError } from '../../src/engine/kernels/native';
+import { batchNormTraining, nativeBatchNormTrainingAvailable } from '../../src/engine/kernels/batch-norm';
+import { nativeAddon, nativeLoadError, setNativeThreads } from '../../src/engine/kernels/native';
 import { Rng } from '../../src/engine/random';
 
 const na = nativeAddon();
@@ -53,7 +54,7 @@ beforeAll(async () => {
 
 describe.skipIf(!na)('native kernels', () => {
   it('are registered over the wasm kernels', () => {
-    for (const k of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'MaxPool', 'MaxPoolGrad']) {
+    for (const k of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'MaxPool', 'MaxPoolGrad', 'FusedBatchNorm', 'LwBatchNormTrain', 'LwBatchNormTrainGrad']) {
       expect(tf.getKernel(k, 'wasm')?.kernelFunc).toBe(engineKernelLayers.get(`${k}/wasm`)?.native?.kernelFunc);
     }
   });
@@ -161,5 +162,103 @@ describe.skipIf(!na)('native max pooling', () => {
         return tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, c.f, c.s, c.pad), g)))(x);
       }, seed),
     ).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+describe.skipIf(!na)('native batch normalization', () => {
+  const rng = new Rng(11);
+  /** Per output, max |wasm − cpu| / max |cpu| of the tensors `f` returns on each backend. */
+  async function compareMany(f: (r: Rng) => tf.Tensor[], seed: number): Promise<number[]> {
+    const run = async (backend: string): Promise<Float32Array[]> => {
+      await tf.setBackend(backend);
+      const outs = tf.tidy(() => f(new Rng(seed)));
+      const vals = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+      tf.dispose(outs);
+      return vals;
+    };
+    const ref = await run('cpu');
+    const got = await run('wasm');
+    return ref.map((r, i) => relErr(got[i], r));
+  }
+  const axesOf = (rank: number): number[] => [...Array(rank - 1).keys()];
+  /** y, mean, variance: the native kernel on wasm, tf.moments + tf.batchNorm (the stock layer's path) on cpu. */
+  function bnTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor[] {
+    if (tf.getBackend() === 'wasm') {
+      expect(nativeBatchNormTrainingAvailable(x)).toBe(true);
+      const { y, mean, variance } = batchNormTraining(x, gamma, beta, eps);
+      return [y, mean, variance];
+    }
+    const m = tf.moments(x, axesOf(x.rank));
+    return [tf.batchNorm(x, m.mean, m.variance, beta, gamma, eps), m.mean, m.variance];
+  }
+  const cases: { shape: number[]; eps: number; shift: number }[] = [
+    { shape: [8, 16, 16, 32], eps: 1e-3, shift: 0 },
+    { shape: [4, 8, 8, 64], eps: 1e-7, shift: 3 },
+    { shape: [64, 10], eps: 1e-3, shift: 0 },
+    { shape: [3, 5, 7], eps: 1e-3, shift: -2 },
+  ];
+  for (let rep = 0; rep < 4; rep++) cases.push({ shape: [1 + rng.int(6), 1 + rng.int(12), 1 + rng.int(12), 1 + rng.int(40)], eps: 1e-3, shift: rng.normal() * 2 });
+  it.each(cases)('training forward (y, mean, variance) and gradients (dx, dγ, dβ, through mean/variance too) match cpu: %o', async (c) => {
+    const C = c.shape[c.shape.length - 1];
+    const inputs = (r: Rng): tf.Tensor[] => [tf.add(tf.mul(rand(r, c.shape), 1.5), c.shift), tf.add(rand(r, [C]), 1), rand(r, [C]), rand(r, c.shape), rand(r, [C]), rand(r, [C])];
+    const seed = rng.int(1e9);
+    const fwd = await compareMany((r) => {
+      const [x, g, b] = inputs(r);
+      return bnTrain(x, g, b, c.eps);
+    }, seed);
+    for (const e of fwd) expect(e).toBeLessThanOrEqual(1e-4);
+    // Gradients of Σ y·gy (+ Σ mean·gm + Σ variance·gv: the mean / variance outputs' gradients).
+    for (const withStats of [false, true]) {
+      const back = await compareMany((r) => {
+        const [x, g, b, gy, gm, gv] = inputs(r);
+        return tf.grads((xv: tf.Tensor, gv2: tf.Tensor, bv: tf.Tensor) => {
+          const [y, mean, variance] = bnTrain(xv, gv2, bv, c.eps);
+          const loss = tf.sum(tf.mul(y, gy));
+          return withStats ? tf.add(loss, tf.add(tf.sum(tf.mul(mean, gm)), tf.sum(tf.mul(variance, gv)))) : loss;
+        })([x, g, b]);
+      }, seed);
+      for (const e of back) expect(e).toBeLessThanOrEqual(1e-4);
+    }
+  });
+
+  it.each([
+    { shape: [8, 6, 6, 16], pshape: [16] },
+    { shape: [5, 24], pshape: [24] },
+    { shape: [2, 3, 3, 4], pshape: [1, 1, 1, 4] },
+  ])('FusedBatchNorm (inference, given statistics) matches cpu: %o', async (c) => {
+    expect(tf.getKernel('FusedBatchNorm', 'wasm')?.kernelFunc).toBe(engineKernelLayers.get('FusedBatchNorm/wasm')?.native?.kernelFunc);
+    const err = await compare((r) => {
+      const x = rand(r, c.shape);
+      const [mean, v, g, b] = [rand(r, c.pshape), tf.add(tf.abs(rand(r, c.pshape)), 0.1), rand(r, c.pshape), rand(r, c.pshape)];
+      return tf.batchNorm(x, mean, v, b, g, 1e-3);
+    }, rng.int(1e9));
+    expect(err).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('forward and gradient are bit-identical for 1, 2 and 3 threads (M2 first-layer shape)', async () => {
+    await tf.setBackend('wasm');
+    const r = new Rng(3);
+    const [x, g, b, gy] = [rand(r, [64, 32, 32, 32]), rand(r, [32]), rand(r, [32]), rand(r, [64, 32, 32, 32])];
+    const run = async (threads: number): Promise<Float32Array[]> => {
+      setNativeThreads(threads);
+      const outs = tf.tidy(() => {
+        const { y, mean, variance } = batchNormTraining(x, g, b, 1e-3);
+        const grads = tf.grads((xv: tf.Tensor, gv: tf.Tensor, bv: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(xv, gv, bv, 1e-3).y, gy)))([x, g, b]);
+        return [y, mean, variance, ...grads];
+      });
+      const vals = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+      tf.dispose(outs);
+      return vals;
+    };
+    try {
+      const one = await run(1);
+      for (const t of [2, 3]) {
+        const other = await run(t);
+        other.forEach((v, i) => expect(Buffer.from(v.buffer).equals(Buffer.from(one[i].buffer))).toBe(true));
+      }
+    } finally {
+      setNativeThreads(2);
+      tf.dispose([x, g, b, gy]);
+    }
   });
 });

@@ -6,9 +6,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/engine/backend';
 import { augmentBatch } from '../../src/engine/augment';
 import { buildModel, crossEntropyFromLogits, penalisedKernels, setDropoutSeeds, trainableVariables, weightPenalty } from '../../src/engine/model';
+import { nativeAddon } from '../../src/engine/kernels/native';
 import { Rng } from '../../src/engine/random';
 import { buildPreset, type ModelSpec } from '../../src/shared/spec';
 
@@ -165,5 +168,70 @@ describe('augmentBatch', () => {
     const d = img.slice(0, 12);
     augmentBatch(d, 1, 3, 4, 1, { horizontalFlip: false, randomTranslation: 0.5, gaussianNoise: 0 }, new Rng(1));
     for (const v of d) expect(v === 0 || img.includes(v)).toBe(true);
+  });
+});
+
+describe.skipIf(!nativeAddon())('batch normalization layer (native training path on wasm)', () => {
+  const spec: ModelSpec = {
+    preset: 'custom',
+    inputShape: [12, 12, 3],
+    numClasses: 4,
+    layers: [
+      // No bias before a batch norm: its gradient is 0 up to rounding, which no relative tolerance can compare.
+      { type: 'conv2d', filters: 8, kernelSize: 3, strides: 1, padding: 'same', activation: 'linear', useBias: false },
+      { type: 'batchNormalization', momentum: 0.9, epsilon: 1e-3 },
+      { type: 'activation', activation: 'relu' },
+      { type: 'flatten' },
+      { type: 'dense', units: 6, activation: 'linear', useBias: false },
+      { type: 'batchNormalization', momentum: 0.99, epsilon: 1e-5 },
+      { type: 'dense', units: 4, activation: 'linear', useBias: true },
+    ],
+  };
+  /** Two training steps' logits, gradients and every weight (incl. moving statistics) after them. */
+  async function run(backend: string): Promise<{ vals: Float32Array[]; names: string[]; json: string }> {
+    await tf.setBackend(backend);
+    const model = buildModel(spec, 4);
+    const rng = new Rng(8);
+    const x = tf.tensor4d(Float32Array.from({ length: 16 * 12 * 12 * 3 }, () => rng.next() * 2 - 0.5), [16, 12, 12, 3]);
+    const y = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 4), 'int32');
+    const vars = trainableVariables(model);
+    const out: tf.Tensor[] = [];
+    for (let step = 0; step < 2; step++) {
+      const { value, grads } = tf.variableGrads(() => crossEntropyFromLogits(model.apply(x, { training: true }) as tf.Tensor2D, y), vars);
+      out.push(value, ...vars.map((v) => grads[v.name]));
+      tf.tidy(() => vars.forEach((v) => v.assign(tf.sub(v, tf.mul(0.1, grads[v.name])))));
+    }
+    out.push(...model.getWeights().map((w) => w.clone()));
+    const vals = await Promise.all(out.map((t) => t.data() as Promise<Float32Array>));
+    const names = model.weights.map((w) => w.originalName);
+    const json = JSON.stringify(model.toJSON(null, false));
+    tf.dispose([...out, x, y]);
+    model.dispose();
+    await tf.setBackend('wasm');
+    return { vals, names, json };
+  }
+
+  it('matches the stock layer on the cpu backend: loss, gradients, weights and moving statistics after 2 steps; same names and topology', async () => {
+    const ref = await run('cpu');
+    const got = await run('wasm');
+    expect(got.names).toEqual(ref.names);
+    expect(got.names.filter((n) => n.startsWith('batchNormalization_1/'))).toEqual(['batchNormalization_1/gamma', 'batchNormalization_1/beta', 'batchNormalization_1/moving_mean', 'batchNormalization_1/moving_variance']);
+    expect(got.json).toEqual(ref.json);
+    expect(JSON.parse(got.json).config.layers.filter((l: { class_name: string }) => l.class_name === 'BatchNormalization')).toHaveLength(2);
+    const errs = ref.vals.map((r, i) => {
+      let d = 0;
+      let m = 0;
+      for (let j = 0; j < r.length; j++) {
+        d = Math.max(d, Math.abs(got.vals[i][j] - r[j]));
+        m = Math.max(m, Math.abs(r[j]));
+      }
+      return d / Math.max(m, 1e-30);
+    });
+    console.log(`native BN layer vs stock (cpu): max relative error ${Math.max(...errs).toExponential(2)} over ${errs.length} tensors`);
+    expect(errs.map((e, i) => (e <= 1e-4 ? 'ok' : `${i}: ${e}`))).toEqual(errs.map(() => 'ok'));
+    // The saved topology loads as stock layers.
+    const loaded = await tfl.models.modelFromJSON(JSON.parse(got.json));
+    expect(loaded.layers.filter((l) => l.getClassName() === 'BatchNormalization')).toHaveLength(2);
+    loaded.dispose();
   });
 });

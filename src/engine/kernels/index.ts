@@ -19,13 +19,17 @@
  * fallback for cases the addon does not cover and is used alone when the addon is missing:
  * - Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul, _FusedMatMul
  *   (speed); Sum, Mean (double accumulation: exactness of batch-norm gradients, see native.ts);
- *   Tile (269 of 464 ms of an M2 training step on the wasm one); MaxPool, MaxPoolGrad (threaded).
+ *   Tile (269 of 464 ms of an M2 training step on the wasm one); MaxPool, MaxPoolGrad (threaded);
+ *   FusedBatchNorm (threaded; the wasm one is single-threaded). Of our own name ('native-new'):
+ *   LwBatchNormTrain / LwBatchNormTrainGrad, training-mode batch norm and its one-pass gradient
+ *   (./batch-norm.ts), used by model.ts' batch-norm layer in place of moments + FusedBatchNorm.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { makeBatchMatMulWasm } from './batch-mat-mul';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
+import { makeNativeBatchNormKernels, registerBatchNormTrainGradient } from './batch-norm';
 import { makeNativeKernel, nativeAddon } from './native';
 
 export interface EngineKernel {
@@ -33,9 +37,10 @@ export interface EngineKernel {
   backendName: string;
   /**
    * 'fill' for a kernel the backend lacks, 'replace' for one registered over the built-in,
-   * 'native' for an addon kernel registered over whatever is there (only when the addon loads).
+   * 'native' for an addon kernel registered over whatever is there (only when the addon loads),
+   * 'native-new' for an addon kernel of our own name (no tfjs kernel; only when the addon loads).
    */
-  kind: 'fill' | 'replace' | 'native';
+  kind: 'fill' | 'replace' | 'native' | 'native-new';
   /** Our config; `builtIn` is the kernel it replaces (null for a fill-in). */
   make(builtIn: KernelConfig | null): KernelConfig;
 }
@@ -45,8 +50,12 @@ export const ENGINE_KERNELS: readonly EngineKernel[] = [
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kind: 'replace', make: () => conv2DBackpropInputWasmConfig },
   { kernelName: 'MaxPoolGrad', backendName: 'wasm', kind: 'replace', make: () => maxPoolGradWasmConfig },
   { kernelName: 'BatchMatMul', backendName: 'wasm', kind: 'replace', make: (builtIn) => makeBatchMatMulWasm(builtIn!) },
-  ...['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'MaxPool', 'MaxPoolGrad'].map(
+  ...['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'MaxPool', 'MaxPoolGrad', 'FusedBatchNorm'].map(
     (kernelName): EngineKernel => ({ kernelName, backendName: 'wasm', kind: 'native', make: (inner) => makeNativeKernel(kernelName, inner!) }),
+  ),
+  // Training-mode batch norm and its gradient, one kernel each (./batch-norm.ts; model.ts' batch-norm layer calls them).
+  ...[0, 1].map(
+    (i): EngineKernel => ({ kernelName: ['LwBatchNormTrain', 'LwBatchNormTrainGrad'][i], backendName: 'wasm', kind: 'native-new', make: () => makeNativeBatchNormKernels()[i] }),
   ),
 ];
 
@@ -67,11 +76,12 @@ const applied = new Set<EngineKernel>();
 export function registerEngineKernels(): void {
   for (const k of ENGINE_KERNELS) {
     if (applied.has(k)) continue;
-    if (k.kind === 'native' && !nativeAddon()) continue;
+    if ((k.kind === 'native' || k.kind === 'native-new') && !nativeAddon()) continue;
     const key = `${k.kernelName}/${k.backendName}`;
     const existing = getKernel(k.kernelName, k.backendName);
-    if (existing && k.kind === 'fill') continue;
-    if (!existing && k.kind !== 'fill') continue; // nothing to replace (another tfjs version)
+    if (existing && (k.kind === 'fill' || k.kind === 'native-new')) continue;
+    if (!existing && k.kind !== 'fill' && k.kind !== 'native-new') continue; // nothing to replace (another tfjs version)
+    if (k.kind === 'native-new') registerBatchNormTrainGradient();
     const config = k.make(existing ?? null);
     if (existing) {
       if (!ours.has(existing.kernelFunc)) replacedKernels.set(key, existing);
@@ -80,7 +90,7 @@ export function registerEngineKernels(): void {
     ours.add(config.kernelFunc);
     applied.add(k);
     const layers = engineKernelLayers.get(key) ?? {};
-    layers[k.kind === 'native' ? 'native' : 'wasm'] = config;
+    layers[k.kind === 'native' || k.kind === 'native-new' ? 'native' : 'wasm'] = config;
     engineKernelLayers.set(key, layers);
     registerKernel(config);
   }

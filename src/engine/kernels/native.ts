@@ -8,7 +8,8 @@
  * Conv2DBackpropFilter, BatchMatMul, _FusedMatMul (linear / relu), and Sum / Mean over a
  * contiguous run of axes with double accumulation (batch-norm gradients need it), Tile
  * (the batch-norm gradient broadcasts with it; the wasm one took 58 % of an M2 step), MaxPool and
- * MaxPoolGrad (NHWC, threaded). Anything they do not
+ * MaxPoolGrad (NHWC, threaded), FusedBatchNorm (per-channel statistics over the last axis,
+ * threaded; training-mode batch norm and its gradient are separate kernels, ./batch-norm.ts). Anything they do not
  * cover (NCHW, other activations, PReLU weights, odd broadcasts, empty tensors) goes to
  * the kernel they wrap: ours in ./ or tfjs-backend-wasm's built-in. When the addon is
  * missing (not built) or LAYERWISE_NATIVE=0, nothing is registered and the pure-wasm
@@ -38,6 +39,25 @@ export interface NativeAddon {
   maxPool(x: Float32Array, y: Float32Array, dims: Int32Array): void;
   /** dx = the max-pool gradient (dy routed to each window's first maximum of x); same dims. */
   maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, dims: Int32Array): void;
+  /** Training batch norm over rows of x [M, C]: y, per-channel mean, biased variance, invstd = 1/√(var + ε); double sums. */
+  batchNormTrain(x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, y: Float32Array, mean: Float32Array, variance: Float32Array, invstd: Float32Array, M: number, C: number, eps: number): void;
+  /** Its gradient: dx, dγ = Σdy·x̂, dβ = Σdy (dmean / dvar: gradients reaching the mean / variance outputs, or null). */
+  batchNormTrainGrad(
+    x: Float32Array,
+    dy: Float32Array,
+    gamma: Float32Array | null,
+    mean: Float32Array,
+    invstd: Float32Array,
+    dmean: Float32Array | null,
+    dvar: Float32Array | null,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    M: number,
+    C: number,
+  ): void;
+  /** Inference batch norm with given statistics: y = (x − mean)·γ/√(var + ε) + β over rows of x [M, C]. */
+  batchNormInference(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, y: Float32Array, M: number, C: number, eps: number): void;
   /** Set the worker-thread count (clamped to 1…256); returns it. */
   setThreads(n: number): number;
   threads(): number;
@@ -284,6 +304,21 @@ export function makeNativeKernel(kernelName: string, inner: KernelConfig): Kerne
         const backend = args.backend as WasmBackendLike;
         const out = backend.makeOutput(input.shape, 'float32');
         na.maxPoolGrad(backend.typedArrayFromHeap(dy), backend.typedArrayFromHeap(input), backend.typedArrayFromHeap(out), poolDimsOf(info));
+        return out;
+      };
+      break;
+    case 'FusedBatchNorm':
+      kernelFunc = (args) => {
+        const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
+        if (!x || !mean || !variance || !allF32(x, mean, variance, offset, scale) || x.shape.length === 0 || !nonEmpty(x.shape)) return fallback(args);
+        const C = x.shape[x.shape.length - 1];
+        // Per-channel parameters only (size C, last dim C); any other broadcast goes to the wasm kernel.
+        const perChannel = (t: TensorInfo | undefined): boolean => !t || (util.sizeFromShape(t.shape) === C && t.shape[t.shape.length - 1] === C);
+        if (![mean, variance, offset, scale].every(perChannel)) return fallback(args);
+        const backend = args.backend as WasmBackendLike;
+        const out = backend.makeOutput(x.shape, 'float32');
+        const h = (t: TensorInfo | undefined): Float32Array | null => (t ? backend.typedArrayFromHeap(t) : null);
+        na.batchNormInference(h(x)!, h(mean)!, h(variance)!, h(scale), h(offset), h(out)!, util.sizeFromShape(x.shape) / C, C, (args.attrs.varianceEpsilon as number | undefined) ?? 0.001);
         return out;
       };
       break;

@@ -1,0 +1,116 @@
+/**
+ * Native batch normalization for training on the wasm backend (the `layerwise-native` addon).
+ *
+ * tfjs-layers' BatchNormalization in training mode computes the moments with tf ops and
+ * calls tf.batchNorm; its gradient is tfjs' FusedBatchNorm gradient (for x, mean, variance,
+ * γ, β) chained back through `moments`: ≈ 20 element-wise / tile / sum kernels per layer,
+ * 60–90 ms of an M2 step on the wasm backend. Here the whole training-mode normalization is
+ * one kernel and its gradient another:
+ * - `LwBatchNormTrain` {x, scale, offset} → [y, mean, variance, invstd]: per-channel mean and
+ *   (biased, as tf.moments) variance over all axes but the last, accumulated in double;
+ *   y = (x − μ)·γ/√(σ² + ε) + β. invstd = 1/√(σ² + ε) is saved for the gradient.
+ * - `LwBatchNormTrainGrad` {dy, x, scale, mean, invstd, dmean, dvar} → [dx, dscale, doffset],
+ *   one pass of sums and one of dx (Ioffe & Szegedy 2015, "Batch Normalization", §3):
+ *   dβ = Σdy, dγ = Σdy·x̂, dx = γ·invstd/M·(M·dy − Σdy − x̂·Σdy·x̂) (+ the gradients that reach
+ *   the mean / variance outputs: dμ/M + dσ²·2(x − μ)/M; zero when only the moving averages
+ *   use them).
+ * Sums run over fixed chunks of rows added in chunk order: bit-identical for any thread count.
+ * Used by model.ts' batch-norm layer when `nativeBatchNormTrainingAvailable()`; the stock
+ * layer runs otherwise (other backends, addon missing or LAYERWISE_NATIVE=0).
+ */
+import {
+  engine,
+  getBackend,
+  getKernel,
+  registerGradient,
+  type GradConfig,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedTensorMap,
+  type Tensor,
+  type TensorInfo,
+  util,
+} from '@tensorflow/tfjs-core';
+import type { WasmBackendLike } from './conv2d-backprop-filter';
+import { nativeAddon } from './native';
+
+export const BN_TRAIN = 'LwBatchNormTrain';
+export const BN_TRAIN_GRAD = 'LwBatchNormTrainGrad';
+
+type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs: Record<string, unknown> };
+
+/** Rows M (product of all dims but the last) and channels C of x. */
+const rowsChannels = (shape: number[]): [number, number] => [util.sizeFromShape(shape.slice(0, -1)), shape[shape.length - 1]];
+
+/** The two kernel configs (wasm), or throws when the addon is missing. */
+export function makeNativeBatchNormKernels(): KernelConfig[] {
+  const na = nativeAddon();
+  if (!na) throw new Error('native batch norm: the addon is not loaded');
+  const forward = (args: Args): TensorInfo[] => {
+    const { x, scale, offset } = args.inputs as Record<string, TensorInfo>;
+    const backend = args.backend as WasmBackendLike;
+    const [M, C] = rowsChannels(x.shape);
+    const y = backend.makeOutput(x.shape, 'float32');
+    const mean = backend.makeOutput([C], 'float32');
+    const variance = backend.makeOutput([C], 'float32');
+    const invstd = backend.makeOutput([C], 'float32');
+    const h = (t: TensorInfo | undefined): Float32Array | null => (t ? backend.typedArrayFromHeap(t) : null);
+    na.batchNormTrain(h(x)!, h(scale), h(offset), h(y)!, h(mean)!, h(variance)!, h(invstd)!, M, C, args.attrs.varianceEpsilon as number);
+    return [y, mean, variance, invstd];
+  };
+  const backward = (args: Args): TensorInfo[] => {
+    const { dy, x, scale, mean, invstd, dmean, dvar } = args.inputs as Record<string, TensorInfo>;
+    const backend = args.backend as WasmBackendLike;
+    const [M, C] = rowsChannels(x.shape);
+    const dx = backend.makeOutput(x.shape, 'float32');
+    const dscale = backend.makeOutput([C], 'float32');
+    const doffset = backend.makeOutput([C], 'float32');
+    const h = (t: TensorInfo | undefined): Float32Array | null => (t ? backend.typedArrayFromHeap(t) : null);
+    na.batchNormTrainGrad(h(x)!, h(dy)!, h(scale), h(mean)!, h(invstd)!, h(dmean), h(dvar), h(dx)!, h(dscale)!, h(doffset)!, M, C);
+    return [dx, dscale, doffset];
+  };
+  return [
+    { kernelName: BN_TRAIN, backendName: 'wasm', kernelFunc: forward as unknown as KernelFunc },
+    { kernelName: BN_TRAIN_GRAD, backendName: 'wasm', kernelFunc: backward as unknown as KernelFunc },
+  ];
+}
+
+/** Gradient of LwBatchNormTrain (registered once, globally: the kernel exists on wasm only). */
+export const batchNormTrainGradConfig: GradConfig = {
+  kernelName: BN_TRAIN,
+  inputsToSave: ['x', 'scale'],
+  outputsToSave: [false, true, false, true],
+  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[]) => {
+    const [dy, dmean, dvar] = dys as Tensor[];
+    const [x, scale, mean, invstd] = saved;
+    const inputs: NamedTensorMap = { dy, x, scale, mean, invstd, dmean, dvar };
+    const [dx, dscale, doffset] = engine().runKernel(BN_TRAIN_GRAD, inputs, {}) as Tensor[];
+    return { x: () => dx, scale: () => dscale, offset: () => doffset };
+  },
+};
+
+let gradRegistered = false;
+/** Register the gradient (idempotent); registerEngineKernels calls it with the kernels. */
+export function registerBatchNormTrainGradient(): void {
+  if (gradRegistered) return;
+  registerGradient(batchNormTrainGradConfig);
+  gradRegistered = true;
+}
+
+/** Whether the native training batch norm can run for x now: wasm backend, kernels registered, float32, rank ≥ 2, C ≥ 1, M ≥ 1. */
+export function nativeBatchNormTrainingAvailable(x: Tensor): boolean {
+  if (getBackend() !== 'wasm' || !getKernel(BN_TRAIN, 'wasm') || !getKernel(BN_TRAIN_GRAD, 'wasm')) return false;
+  return x.dtype === 'float32' && x.rank >= 2 && x.size > 0;
+}
+
+/**
+ * Training-mode batch norm over all axes of x but the last, as one native kernel with a
+ * one-kernel gradient (x, γ, β differentiable). Returns y and the batch mean / variance
+ * (for the moving averages). Check `nativeBatchNormTrainingAvailable(x)` first.
+ */
+export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number): { y: Tensor; mean: Tensor; variance: Tensor } {
+  const inputs: NamedTensorMap = { x, scale: gamma, offset: beta };
+  const [y, mean, variance, invstd] = engine().runKernel(BN_TRAIN, inputs, { varianceEpsilon: epsilon }) as Tensor[];
+  invstd.dispose(); // kept by the tape (outputsToSave) while gradients are recorded
+  return { y, mean, variance };
+}
