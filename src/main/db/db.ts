@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import m001 from './migrations/001_init.sql?raw';
 import m002 from './migrations/002_labeling.sql?raw';
-import m003 from './migrations/003_backend_detail.sql?raw';
+import m003 from './migrations/003_run_detail_item_order.sql?raw';
 
 export type Db = Database.Database;
 

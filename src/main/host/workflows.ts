@@ -2,6 +2,7 @@
  * Multi-step tasks shared by the CLI and the headless host's demo mode: wait for an
  * import, find a dataset by id or name, and build a preset run spec from plain options.
  */
+import { defaultInputShape } from '../../shared/input-shape';
 import type { DatasetDetail, DatasetSummary, EventPayload, ImportJob } from '../../shared/api';
 import { buildPreset, type RunSpecInput } from '../../shared/spec';
 import { ApiError } from '../services/api-router';
@@ -69,16 +70,10 @@ export interface PresetRunOptions {
   backend?: 'auto' | 'gpu' | 'cpu';
 }
 
-/** The input shape used when none is given: the dataset's typical shape, each side at most 64 px (at least 4). */
-export function defaultInputShape(ds: Pick<DatasetSummary, 'typicalShape'>): [number, number, 1 | 3] {
-  const [h, w, c] = ds.typicalShape ?? [32, 32, 3];
-  const clamp = (n: number): number => Math.max(4, Math.min(64, Math.round(n)));
-  return [clamp(h), clamp(w), c === 1 ? 1 : 3];
-}
 
 /** A run spec (not yet validated: runs.start does that) for a preset on a dataset. */
 export function presetRunSpec(ds: Pick<DatasetSummary, 'id' | 'classCount' | 'typicalShape'>, o: PresetRunOptions): RunSpecInput {
-  const inputShape = o.inputShape ?? defaultInputShape(ds);
+  const inputShape = o.inputShape ?? defaultInputShape(ds.typicalShape);
   const model = buildPreset(o.preset, { inputShape, numClasses: ds.classCount, dropoutRate: o.dropout ?? 0, batchNormalization: o.batchNormalization ?? false });
   const lr = o.learningRate ?? (o.optimizer === 'sgd' || o.optimizer === 'momentum' ? 0.01 : 0.001);
   const type = o.optimizer ?? 'adam';
