@@ -75,6 +75,7 @@ describe.skipIf(!existsSync(cifar))('train in the browser (needs ../shared/data/
     await page.waitForTimeout(500);
     await shot(page, '05-run-done');
     expect(await page.getByTestId('run-backend').innerText()).toMatch(/wasm|webgpu|cpu/);
+    expect(await page.getByTestId('run-backend-detail').innerText()).toMatch(/threads: \d+|webgpu/);
 
     await page.getByTestId('nav-runs').click();
     const row = page.getByTestId('run-row').first();
