@@ -11,7 +11,8 @@
  * Learning: Estimating Uncertainty in Dataset Labels", JAIR 70: 1373–1411) on the
  * out-of-sample (val + test) rows: the per-class threshold t_j is the mean predicted
  * probability of class j over the items labelled j; an item labelled i is counted in the
- * confident joint at j* = argmax { p_k : p_k ≥ t_k }, and is a likely error when j* ≠ i.
+ * confident joint at j* = argmax { p_k : p_k ≥ t_k }, and is a likely error when j* ≠ i
+ * and p_j* > p_i (the model also prefers j*: cleanlab's `filter_by='both'`).
  * Ranking: the normalized margin p_j* − p_i (the paper's "prune by noise rate" order;
  * higher = more likely an error).
  */
@@ -212,7 +213,10 @@ export class QualityService {
         if (split === 'train' || classOf[y] === null) return;
         let jStar = -1;
         for (let j = 0; j < k; j++) if (row[j] >= thr[j] && (jStar < 0 || row[j] > row[jStar])) jStar = j;
-        if (jStar < 0 || jStar === y || classOf[jStar] === null) return;
+        // Also require that the model prefers j* to the given label (cleanlab's filter_by='both':
+        // off the confident joint's diagonal AND predicted ≠ given): a suggestion whose
+        // suggested class is less likely than the given one is noise to a labeler.
+        if (jStar < 0 || jStar === y || classOf[jStar] === null || row[jStar] <= row[y]) return;
         insSug.run(runId, itemId, classOf[y], classOf[jStar], row[jStar] - row[y]);
         nSug++;
       });
