@@ -5,9 +5,12 @@
  * and the step's wall time next to the sum of kernel times (the rest is tfjs dispatch,
  * autograd and tidy bookkeeping). Inference runs through the native executor
  * (src/engine/infer.ts) when it can, as the engine does, and through tfjs as well.
- * Run: npx tsx bench/profile.ts [M1|M2] [train|infer] [repeats]
+ * Run: npx tsx bench/profile.ts [M1|M2] [train|infer] [repeats] [--stock-bn]
+ * --stock-bn: unregister the native training batch-norm kernels (src/engine/kernels/batch-norm.ts),
+ * so batch-norm layers train through tfjs' moments + FusedBatchNorm and its op-built gradient (A/B).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BN_TRAIN, BN_TRAIN_GRAD } from '../src/engine/kernels/batch-norm';
 import { initBackend } from '../src/engine/backend';
 import { compileInference } from '../src/engine/infer';
 import { buildModel, crossEntropyFromLogits, trainableVariables } from '../src/engine/model';
@@ -16,10 +19,13 @@ import { BATCH, benchModel, type ModelName } from './models';
 const med = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1];
 
 async function main(): Promise<void> {
-  const name = (process.argv[2] ?? 'M1') as ModelName;
-  const mode = process.argv[3] ?? 'train';
-  const reps = Number(process.argv[4] ?? 20);
+  const stockBn = process.argv.includes('--stock-bn');
+  const args = process.argv.slice(2).filter((a) => a !== '--stock-bn');
+  const name = (args[0] ?? 'M1') as ModelName;
+  const mode = args[1] ?? 'train';
+  const reps = Number(args[2] ?? 20);
   const info = await initBackend('cpu');
+  if (stockBn) for (const k of [BN_TRAIN, BN_TRAIN_GRAD]) if (tf.getKernel(k, 'wasm')) tf.unregisterKernel(k, 'wasm');
   const { spec } = benchModel(name);
   const model = buildModel(spec, 1);
   const opt = tf.train.adam(1e-3);
