@@ -68,6 +68,17 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** A new page of the given size whose console errors and uncaught exceptions are collected in `errors` (a test asserts it stays empty). */
+export async function newWatchedPage(browser: Browser, width: number, height: number): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width, height } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { page, errors };
+}
+
 /** Save a full-page screenshot under test-output/e2e/<name>.png and return its path. */
 export async function shot(page: Page, name: string): Promise<string> {
   mkdirSync(shotsDir, { recursive: true });

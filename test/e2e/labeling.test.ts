@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, sharedData, shot, startHost, type Host } from './harness';
+import { launchBrowser, sharedData, shot, startHost, type Host, newWatchedPage } from './harness';
 
 const cifar = sharedData('cifar10-subset', 'train');
 
@@ -29,7 +29,7 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
   let page: Page;
   let folder: string;
   let extra: string[];
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   const total = async (): Promise<number> => Number(((await page.getByTestId('grid-total').innerText()).match(/[\d,]+/)?.[0] ?? '-1').replace(/,/g, ''));
   const currentId = async (): Promise<string> => (await page.getByTestId('current-item').getAttribute('data-item-id')) ?? '';
@@ -51,11 +51,7 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
     extra = pick('frog', 3);
     host = await startHost();
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    ({ page, errors: consoleErrors } = await newWatchedPage(browser, 1440, 960));
   });
   afterAll(async () => {
     await browser?.close();

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, sharedData, shot, startHost, type Host } from './harness';
+import { launchBrowser, sharedData, shot, startHost, type Host, newWatchedPage } from './harness';
 
 const cifar = sharedData('cifar10-subset');
 const points = async (page: Page, testid: string): Promise<number> => Number((await page.getByTestId(testid).getAttribute('data-points')) ?? '0');
@@ -16,16 +16,12 @@ describe.skipIf(!existsSync(cifar))('train in the browser (needs ../shared/data/
   let host: Host;
   let browser: Browser;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[] = [];
 
   beforeAll(async () => {
     host = await startHost();
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    ({ page, errors: consoleErrors } = await newWatchedPage(browser, 1440, 900));
   });
   afterAll(async () => {
     await browser?.close();
