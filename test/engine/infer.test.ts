@@ -48,6 +48,12 @@ async function check(spec: ModelSpec, n: number, seed: number): Promise<number> 
   const plan = compileInference(model, n + 3);
   expect(plan).not.toBeNull();
   const got = Float32Array.from(plan!.run(x, n));
+  // The one-call executor (chunks of images, one thread each) and the per-op path (each op over the whole batch) compute the same numbers.
+  process.env.LAYERWISE_INFER_PER_OP = '1';
+  const perOp = Float32Array.from(plan!.run(x, n));
+  delete process.env.LAYERWISE_INFER_PER_OP;
+  expect(Array.from(got)).toEqual(Array.from(perOp));
+  expect(Array.from(plan!.run(x, n))).toEqual(Array.from(got));
   const weights = model.getWeights().map((t) => ({ data: Float32Array.from(t.dataSync() as Float32Array), shape: t.shape }));
   await tf.setBackend('cpu');
   const ref = buildModel(spec, seed);
@@ -68,6 +74,13 @@ async function check(spec: ModelSpec, n: number, seed: number): Promise<number> 
 describe.skipIf(!na)('native inference executor', () => {
   it('M1 (conv+relu, pool, dense) matches tfjs cpu', async () => {
     expect(await check(benchModel('M1').spec, 7, 1)).toBeLessThanOrEqual(1e-4);
+  });
+  it('M1 at batch 64 and 37 (several chunks per thread, a partial last chunk) matches tfjs cpu', async () => {
+    expect(await check(benchModel('M1').spec, 64, 4)).toBeLessThanOrEqual(1e-4);
+    expect(await check(benchModel('M1').spec, 37, 5)).toBeLessThanOrEqual(1e-4);
+  });
+  it('one image (the executor runs it on the calling thread) matches tfjs cpu', async () => {
+    expect(await check(benchModel('M1').spec, 1, 6)).toBeLessThanOrEqual(1e-4);
   });
   it('M2 (conv + batch norm folded + relu, dropout) matches tfjs cpu', async () => {
     expect(await check(benchModel('M2').spec, 5, 2)).toBeLessThanOrEqual(1e-4);
@@ -90,6 +103,23 @@ describe.skipIf(!na)('native inference executor', () => {
       ],
     };
     expect(await check(spec, 6, 3)).toBeLessThanOrEqual(1e-4);
+  });
+  it('fused conv + 2×2 max pool (one input channel; 16 outputs), the 16-output direct conv, odd sizes', async () => {
+    const spec: ModelSpec = {
+      preset: 'custom',
+      inputShape: [15, 13, 1],
+      numClasses: 4,
+      layers: [
+        { type: 'conv2d', filters: 5, kernelSize: 3, strides: 1, padding: 'same', activation: 'relu', useBias: true },
+        { type: 'maxPooling2d', poolSize: 2, strides: 2, padding: 'valid' },
+        { type: 'conv2d', filters: 16, kernelSize: 2, strides: 1, padding: 'valid', activation: 'linear', useBias: true },
+        { type: 'conv2d', filters: 16, kernelSize: 2, strides: 1, padding: 'valid', activation: 'relu', useBias: true },
+        { type: 'maxPooling2d', poolSize: 2, strides: 2, padding: 'valid' },
+        { type: 'flatten' },
+        { type: 'dense', units: 4, activation: 'linear', useBias: true },
+      ],
+    };
+    expect(await check(spec, 19, 7)).toBeLessThanOrEqual(1e-4);
   });
   it('declines what it does not cover (tanh): callers keep the tfjs graph', async () => {
     await tf.setBackend('wasm');

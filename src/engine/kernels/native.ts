@@ -35,6 +35,12 @@ export interface NativeAddon {
   reduce(x: Float32Array, out: Float32Array, A: number, R: number, B: number, mean: boolean): void;
   /** out = x repeated reps[d] times along each axis d (tf.tile); shapes as Int32Arrays. */
   tile(x: Float32Array, out: Float32Array, xShape: Int32Array, reps: Int32Array): void;
+  /**
+   * The inference executor (src/engine/infer.ts): y = the plan applied to the first n images of x, in one call.
+   * desc: 20 ints per op — [0 conv, act, …conv dims (n ignored)], [1 max pool, 0, …pool dims (n ignored)], [2 dense, act, k, units];
+   * params: [w, bias | null] per op (null, null for a pool); chunk: images per task (0: chosen from n and the thread count).
+   */
+  inferRun?(x: Float32Array, y: Float32Array, n: number, desc: Int32Array, params: (Float32Array | null)[], chunk: number): void;
   /** y = max-pool(x), NHWC; dims [n,h,w,c,oh,ow,fh,fw,sh,sw,top,left]. */
   maxPool(x: Float32Array, y: Float32Array, dims: Int32Array): void;
   /** dx = the max-pool gradient (dy routed to each window's first maximum of x); same dims. */
