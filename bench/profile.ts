@@ -5,6 +5,8 @@
  * and the step's wall time next to the sum of kernel times (the rest is tfjs dispatch,
  * autograd and tidy bookkeeping). Inference runs through the native executor
  * (src/engine/infer.ts) when it can, as the engine does, and through tfjs as well.
+ * Executor A/B switches: LAYERWISE_INFER_PER_OP=1 (one native call per op), LAYERWISE_INFER_NO_FUSE=1
+ * (one call, without the fused conv + pool and direct 16-output conv), LAYERWISE_INFER_CHUNK=n (images per task).
  * Run: npx tsx bench/profile.ts [M1|M2] [train|infer] [repeats] [--stock-bn]
  * --stock-bn: unregister the native training batch-norm kernels (src/engine/kernels/batch-norm.ts),
  * so batch-norm layers train through tfjs' moments + FusedBatchNorm and its op-built gradient (A/B).
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     }
     const w = med(ts);
     console.log(`${name} inference (native executor: ${plan.describe()}): median ${w.toFixed(3)} ms → ${((BATCH * 1000) / w).toFixed(0)} samples/s`);
+    console.log('per op (the per-op path: each op over the whole batch, one native call and pool dispatch each; the one-call executor above fuses conv + pool and runs chunks of images per thread):');
     const prof = plan.profile(xs, BATCH, reps);
     for (const [op, ms] of prof) console.log(`${ms.toFixed(3).padStart(8)} ms  ${op}`);
   }

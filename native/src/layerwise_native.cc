@@ -211,8 +211,15 @@ constexpr int kSpin = 4000;  // pauses before sleeping (≈ 50–100 µs)
 
 class Pool {
  public:
-  /** Run job(w) on workers w = 0 … T−1 (w = 0 on the caller) and wait for all. Not reentrant. */
-  void run(int T, const std::function<void(int)>& job) {
+  /**
+   * Run job(w) on workers w = 0 … T−1 (w = 0 on the caller) and wait for all. Not reentrant.
+   * open: the job hands out its work dynamically (parallel), so a worker that has not started
+   * by the time the caller's job(0) returns has nothing left to do: the caller closes the
+   * door and waits only for workers that entered. On busy cores a woken worker may wait a
+   * scheduler slice for a core; the caller no longer waits for it to find the work gone.
+   * Static partitions (parallelStatic) pass open = false: every worker runs its share.
+   */
+  void run(int T, const std::function<void(int)>& job, bool open = false) {
     if (T <= 1) {
       job(0);
       return;
@@ -222,17 +229,21 @@ class Pool {
       std::lock_guard<std::mutex> lk(m_);
       job_ = &job;
       active_ = T;
-      pending_.store(T - 1, std::memory_order_relaxed);
-      gen_.fetch_add(1, std::memory_order_release);
+      finished_.store(0, std::memory_order_relaxed);
+      const unsigned g = gen_.load(std::memory_order_relaxed) + 1;
+      door_.store((uint64_t)g << 32, std::memory_order_relaxed);
+      gen_.store(g, std::memory_order_release);
     }
     cv_.notify_all();
     job(0);
-    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; spin++) {
+    int want = T - 1;
+    if (open) want = (int)(door_.fetch_or(kClosed, std::memory_order_acq_rel) & kCount);
+    for (int spin = 0; finished_.load(std::memory_order_acquire) != want; spin++) {
       if (spin < kSpin) {
         cpuRelax();
       } else {
         std::unique_lock<std::mutex> lk(m_);
-        done_.wait(lk, [&] { return pending_.load(std::memory_order_acquire) == 0; });
+        done_.wait(lk, [&] { return finished_.load(std::memory_order_acquire) == want; });
         break;
       }
     }
@@ -275,12 +286,11 @@ class Pool {
         job = job_;
         active = active_;
       }
-      if (id < active) {
+      if (id < active && enter(seen)) {
         (*job)(id);
-        if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-          std::lock_guard<std::mutex> lk(m_);
-          done_.notify_one();
-        }
+        finished_.fetch_add(1, std::memory_order_acq_rel);
+        std::lock_guard<std::mutex> lk(m_);
+        done_.notify_one();
       }
     }
   }
@@ -291,7 +301,16 @@ class Pool {
   int active_ = 0;
   bool stop_ = false;
   std::atomic<unsigned> gen_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<int> finished_{0};
+  /** (generation << 32) | closed bit | workers entered: a worker enters job `gen` only while its door is open. */
+  std::atomic<uint64_t> door_{0};
+  static constexpr uint64_t kClosed = 1ull << 31, kCount = kClosed - 1;
+  bool enter(unsigned gen) {
+    uint64_t d = door_.load(std::memory_order_acquire);
+    while ((unsigned)(d >> 32) == gen && !(d & kClosed))
+      if (door_.compare_exchange_weak(d, d + 1, std::memory_order_acq_rel)) return true;
+    return false;
+  }
 };
 
 Pool& pool() {
@@ -307,9 +326,11 @@ void parallel(int tasks, int T, F&& f) {
     return;
   }
   std::atomic<int> next{0};
-  pool().run(T, [&](int w) {
-    for (int t; (t = next.fetch_add(1)) < tasks;) f(t, w);
-  });
+  pool().run(
+      T, [&](int w) {
+        for (int t; (t = next.fetch_add(1)) < tasks;) f(t, w);
+      },
+      true);
 }
 /** Like parallel, but worker w runs the contiguous tasks [w·tasks/T, (w+1)·tasks/T) in order: deterministic partial sums. */
 template <class F>

@@ -7,6 +7,11 @@
  *     into its weights (w·γ/√(σ²+ε), (b − μ)·γ/√(σ²+ε) + β) and bias + ReLU in its epilogue,
  *   dense [+ batchNormalization] [+ relu]              → one matmul (bias + ReLU fused),
  *   maxPooling2d → native max pool, flatten (NHWC order: a no-op), dropout → nothing.
+ * With the addon's `inferRun` the whole plan is one native call: tasks of ≤ 8 images, each
+ * running every op on one thread in cache-resident buffers (one pool dispatch per batch),
+ * a conv followed by a 2×2 / 2 max pool fused into one pass (one-input-channel convs and
+ * convs with as many outputs as a vector has lanes, e.g. M1's 6→16, by direct kernels).
+ * LAYERWISE_INFER_PER_OP=1 runs one native call per op instead (A/B; same numbers).
  * Anything else (tanh/sigmoid, average pooling, batch norm not after a conv/dense, a
  * non-wasm backend, the addon missing or LAYERWISE_NATIVE=0) → no plan (null): callers
  * keep the tfjs graph. Outputs agree with tfjs to ≤ 1e-4 relative (test/engine/infer.test.ts).
@@ -207,7 +212,8 @@ class Plan implements InferencePlan {
   }
 
   describe(): string {
-    return this.ops.map((o) => o.name).join(' → ');
+    const ops = this.ops.map((o) => o.name).join(' → ');
+    return this.na.inferRun && process.env.LAYERWISE_INFER_PER_OP !== '1' ? `${ops}; one native call, chunks of images per thread, conv + 2×2 max pool fused where the direct kernels apply` : ops;
   }
 
   profile(x: Float32Array, n: number, reps: number): [string, number][] {
