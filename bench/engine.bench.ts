@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { f32FromB64 } from './common';
 import { BATCH, type ModelName } from './models';
+import { maxRelErr as relErr } from '../test/engine/helpers/compare';
 
 const flags = new Set(process.argv.slice(2));
 const GPU = flags.has('--gpu');
@@ -77,16 +78,6 @@ const median = (a: number[]): number => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const sps = (times: number[]): number => (BATCH * 1000) / median(times);
-
-function relErr(a: Float32Array, ref: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - ref[i]));
-    s = Math.max(s, Math.abs(ref[i]));
-  }
-  return d / Math.max(s, 1e-30);
-}
 
 interface Row {
   model: ModelName;

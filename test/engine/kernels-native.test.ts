@@ -11,6 +11,7 @@ import { engineKernelLayers } from '../../src/engine/kernels';
 import { batchNormTraining, nativeBatchNormTrainingAvailable } from '../../src/engine/kernels/batch-norm';
 import { nativeAddon, nativeLoadError, setNativeThreads } from '../../src/engine/kernels/native';
 import { Rng } from '../../src/engine/random';
+import { maxRelErr as relErr, on } from './helpers/compare';
 
 const na = nativeAddon();
 if (!na) console.warn(`kernels-native: skipped: ${nativeLoadError()}`);
@@ -20,24 +21,6 @@ function rand(rng: Rng, shape: number[]): tf.Tensor {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.normal();
   return tf.tensor(a, shape);
-}
-
-async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(f);
-  const v = (await out.data()) as Float32Array;
-  out.dispose();
-  return v;
-}
-
-function relErr(a: Float32Array, ref: Float32Array): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - ref[i]));
-    s = Math.max(s, Math.abs(ref[i]));
-  }
-  return d / Math.max(s, 1e-30);
 }
 
 /** Same random inputs on both backends (built inside `f` from plain arrays via the seed). */

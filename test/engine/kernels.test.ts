@@ -10,30 +10,12 @@ import { initBackend } from '../../src/engine/backend';
 import { ENGINE_KERNELS, replacedKernels } from '../../src/engine/kernels';
 import { nativeAddon } from '../../src/engine/kernels/native';
 import { Rng } from '../../src/engine/random';
+import { maxRelErr as relErr, on } from './helpers/compare';
 
 function randArray(rng: Rng, n: number): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.normal();
   return a;
-}
-
-/** Run `f` on a backend with fresh tensors built from plain arrays; returns the output values. */
-async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {
-  await tf.setBackend(backend);
-  const out = tf.tidy(f);
-  const v = (await out.data()) as Float32Array;
-  out.dispose();
-  return v;
-}
-
-function relErr(a: Float32Array, ref: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - ref[i]));
-    scale = Math.max(scale, Math.abs(ref[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
 }
 
 beforeAll(async () => {

@@ -36,6 +36,7 @@ import { makeOptimizer, train } from '../../src/engine/train';
 import { EngineToMainSchema, type EngineToMain, type TrainJob } from '../../src/shared/engine-protocol';
 import { buildPreset, parseRunSpec, type OptimizerSpec, type RunSpecInput } from '../../src/shared/spec';
 import { writeSyntheticPack } from './helpers/pack';
+import { maxRelErr as relErr } from './helpers/compare';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (process.env.LAYERWISE_WEBGPU_TEST_HW !== '1' && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
@@ -92,17 +93,6 @@ function randArray(rng: Rng, n: number, scale = 1): Float32Array {
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.normal() * scale;
   return a;
-}
-
-function relErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
-  expect(a.length).toBe(ref.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - ref[i]));
-    scale = Math.max(scale, Math.abs(ref[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
 }
 
 /** Run `f` on `backend` with fresh tensors (built inside f from plain arrays); read every output back asynchronously. */
