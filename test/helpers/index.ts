@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDatabase, type Db } from '../../src/main/db/db';
 import { dataPaths, type DataPaths } from '../../src/main/paths';
+import { DatasetService } from '../../src/main/services/datasets';
 
 /** The repository root (this file is test/helpers/index.ts). */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -72,4 +73,22 @@ export function tempDataDir(prefix = 'layerwise-test-'): TempDataDir {
 export function tempDir(prefix = 'layerwise-in-'): { path: string; cleanup(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A DatasetService on a fresh temporary data directory; `close()` disposes it, waits for its
+ * background work (imports, packs) and removes the directory.
+ */
+export function tempDatasetService(): { dir: TempDataDir; svc: DatasetService; close(): Promise<void> } {
+  const dir = tempDataDir();
+  const svc = new DatasetService({ db: dir.openDb(), paths: dir.paths });
+  return {
+    dir,
+    svc,
+    close: async () => {
+      svc.dispose();
+      await svc.idle();
+      dir.cleanup();
+    },
+  };
 }

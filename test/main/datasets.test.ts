@@ -7,7 +7,7 @@ import type { SplitConfig } from '../../src/shared/api';
 import { DatasetService } from '../../src/main/services/datasets';
 import { apportion, computeSplits } from '../../src/main/services/datasets-split';
 import { decodeBmp } from '../../src/main/import/bmp';
-import { sharedData, tempDataDir, type TempDataDir } from '../helpers';
+import { sharedData, tempDataDir, type TempDataDir, tempDatasetService } from '../helpers';
 
 const cifar = sharedData('cifar10-subset');
 const hymen = sharedData('hymenoptera');
@@ -17,10 +17,10 @@ const CIFAR_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', '
 describe.skipIf(!cifar)('DatasetService on CIFAR-10 subset', () => {
   let dir: TempDataDir;
   let svc: DatasetService;
+  let close: () => Promise<void>;
   let datasetId: number;
   beforeAll(async () => {
-    dir = tempDataDir();
-    svc = new DatasetService({ db: dir.openDb(), paths: dir.paths });
+    ({ dir, svc, close } = tempDatasetService());
     const t0 = performance.now();
     const job = await svc.waitForImport((await svc.startImport({ path: cifar!, name: 'cifar' })).jobId);
     console.log(`CIFAR-10 subset import: 5,000 PNGs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -28,9 +28,7 @@ describe.skipIf(!cifar)('DatasetService on CIFAR-10 subset', () => {
     datasetId = job.datasetId!;
   });
   afterAll(async () => {
-    svc.dispose();
-    await svc.idle();
-    dir.cleanup();
+    await close();
   });
 
   it('imports 5,000 images in 10 classes, 4,000 train + 1,000 test', () => {

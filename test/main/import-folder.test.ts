@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { crc32, deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { DatasetService } from '../../src/main/services/datasets';
-import { sharedData, tempDataDir, tempDir, type TempDataDir } from '../helpers';
+import { sharedData, tempDir, tempDatasetService } from '../helpers';
 
 const hymen = sharedData('hymenoptera');
 
@@ -29,16 +29,13 @@ const bad = sharedData('bad-inputs');
 const nineBmp = sharedData('mobilenet-tflite/mnist_nine.bmp');
 
 describe.skipIf(!hymen)('folder import: hymenoptera (split folders of class folders)', () => {
-  let dir: TempDataDir;
   let svc: DatasetService;
+  let close: () => Promise<void>;
   beforeAll(() => {
-    dir = tempDataDir();
-    svc = new DatasetService({ db: dir.openDb(), paths: dir.paths });
+    ({ svc, close } = tempDatasetService());
   });
   afterAll(async () => {
-    svc.dispose();
-    await svc.idle();
-    dir.cleanup();
+    await close();
   });
 
   it('imports 398 images in 2 classes, keeps train 245 / val 153, re-import adds nothing', async () => {
@@ -92,12 +89,11 @@ describe.skipIf(!hymen)('folder import: hymenoptera (split folders of class fold
 });
 
 describe.skipIf(!bad)('folder import: bad inputs', () => {
-  let dir: TempDataDir;
   let svc: DatasetService;
+  let close: () => Promise<void>;
   let input: { path: string; cleanup(): void };
   beforeAll(() => {
-    dir = tempDataDir();
-    svc = new DatasetService({ db: dir.openDb(), paths: dir.paths });
+    ({ svc, close } = tempDatasetService());
     input = tempDir();
     mkdirSync(join(input.path, 'mixed'));
     for (const f of readdirSync(bad!)) if (!f.startsWith('LICENSE')) copyFileSync(join(bad!, f), join(input.path, 'mixed', f));
@@ -108,9 +104,7 @@ describe.skipIf(!bad)('folder import: bad inputs', () => {
     if (nineBmp) copyFileSync(nineBmp, join(input.path, 'mixed', 'nine.bmp'));
   });
   afterAll(async () => {
-    svc.dispose();
-    await svc.idle();
-    dir.cleanup();
+    await close();
     input.cleanup();
   });
 

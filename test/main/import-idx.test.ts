@@ -4,22 +4,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DatasetService } from '../../src/main/services/datasets';
-import { sharedData, tempDataDir, type TempDataDir } from '../helpers';
+import { sharedData, tempDatasetService } from '../helpers';
 
 const mnist = sharedData('mnist-test-idx');
 const OFFICIAL = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009];
 
 describe.skipIf(!mnist)('IDX import: MNIST test set', () => {
-  let dir: TempDataDir;
   let svc: DatasetService;
+  let close: () => Promise<void>;
   beforeAll(() => {
-    dir = tempDataDir();
-    svc = new DatasetService({ db: dir.openDb(), paths: dir.paths });
+    ({ svc, close } = tempDatasetService());
   });
   afterAll(async () => {
-    svc.dispose();
-    await svc.idle();
-    dir.cleanup();
+    await close();
   });
 
   it('imports 10,000 digits with the official class counts, exact pixels, and packs them', async () => {
