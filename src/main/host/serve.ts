@@ -83,11 +83,8 @@ async function runDemo(app: App, log: (line: string) => void): Promise<void> {
     const { jobId } = (await app.handle('datasets.import', { path: info.sampleDatasetPath, name: 'Fashion-MNIST (sample)' })) as { jobId: number };
     const job = await waitForImport(app, jobId);
     if (job.status !== 'done' || job.datasetId === null) return log(`demo: the import ${job.status}${job.error ? `: ${job.error}` : ''}`);
-    let ds = (await app.handle('datasets.get', { datasetId: job.datasetId })) as DatasetSummary;
-    if (ds.counts.train === 0) {
-      // The sample is a test split only: split it 80/10/10 (seeded, stratified).
-      ds = (await app.handle('datasets.setSplit', { datasetId: ds.id, split: { mode: 'random', train: 80, val: 10, test: 10, valFromTrain: 10, seed: 0 } })) as DatasetSummary;
-    }
+    // A test-split-only source (the sample is the t10k files) gets a seeded stratified 80/10/10 split at import.
+    const ds = (await app.handle('datasets.get', { datasetId: job.datasetId })) as DatasetSummary;
     const spec = presetRunSpec(ds, { preset: 'lenet5', epochs: 2, batchSize: 64, optimizer: 'adam', learningRate: 0.001 });
     const { runId } = (await app.handle('runs.start', { spec, name: 'LeNet-5 demo' })) as { runId: number };
     log(`demo: training LeNet-5 on ${ds.name} (run ${runId}); watch it in the browser`);
