@@ -1,18 +1,26 @@
 /**
  * `npm run bench [-- engine] [-- --gpu] [-- --strict]`: our engine against PyTorch (training,
- * inference) and ONNX Runtime (inference) on the two fixed models of issue 3 (bench/models.ts),
+ * inference) and ONNX Runtime (inference) on the fixed models of issues 3 and 8 (bench/models.ts:
+ * M1 LeNet-5, M2 a small VGG, M3 ResNet-20, M4 MobileNet v1 0.25 at 128×128; BENCH_MODELS=M3,M4 picks some),
  * batch 64, float32, same initial weights and data in every engine.
  *
- * 1. Correctness first: with dropout off, 5 identical Adam steps in ours and in PyTorch;
+ * 1. Correctness first: with dropout off, 5 identical optimizer steps (Adam; SGD momentum for
+ *    M3 / M4) in ours and in PyTorch;
  *    every step's loss and every final weight tensor must agree to 1e-3 relative error
  *    (max |ours − torch| / max |torch| per tensor), else the benchmark exits 1 before timing.
  * 2. Speed: warm-up, then ROUNDS interleaved rounds (ours, PyTorch, ONNX Runtime take turns
- *    per model), samples/s from the median step time over all rounds (≥ 20 steps each).
+ *    per model), samples/s from the median step time over all rounds (≥ 20 steps each; M4: 12
+ *    training and 24 inference steps, a PyTorch M4 step takes seconds here).
  * 3. Peak resident memory per worker process (one process per engine and model).
  * Threads: LAYERWISE_THREADS, else all cores (os.availableParallelism()); PyTorch and
  * ONNX Runtime get the same count. --gpu runs ours on WebGPU (fails clearly without a GPU).
  * --strict also exits 1 when a speed or memory target is missed (they are noisy on a
  * shared machine, so by default they are reported only).
+ * --quick: the same path at its smallest for M1 and M2 (2 checked steps, 1 round of a few
+ * steps, no settle pauses), the PyTorch comparison still gating it, then M3 and M4 on our
+ * engine alone (1 step each way: PyTorch takes seconds per M4 step on 2 cores); without
+ * PyTorch only our engine runs, with the reason printed. Figures are printed, targets never
+ * enforced.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,24 +28,28 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { f32FromB64 } from './common';
-import { BATCH, type ModelName } from './models';
+import { BATCH, MODEL_NAMES, type ModelName } from './models';
 import { maxRelErr as relErr } from '../test/engine/helpers/compare';
 
 const flags = new Set(process.argv.slice(2));
 const GPU = flags.has('--gpu');
-const STRICT = flags.has('--strict');
+const QUICK = flags.has('--quick');
+const STRICT = flags.has('--strict') && !QUICK;
 const THREADS = process.env.LAYERWISE_THREADS ? Number(process.env.LAYERWISE_THREADS) : availableParallelism();
-const ROUNDS = 4;
-const TRAIN_STEPS: Record<ModelName, number> = { M1: 10, M2: 6 };
-const INFER_STEPS: Record<ModelName, number> = { M1: 100, M2: 10 };
+const ROUNDS = QUICK ? 1 : 4;
+const TRAIN_STEPS: Record<ModelName, number> = QUICK ? { M1: 3, M2: 2, M3: 1, M4: 1 } : { M1: 10, M2: 6, M3: 5, M4: 3 };
+const INFER_STEPS: Record<ModelName, number> = QUICK ? { M1: 5, M2: 2, M3: 1, M4: 1 } : { M1: 100, M2: 10, M3: 10, M4: 6 };
+const WARMUP_STEPS = QUICK ? 1 : 3;
 /**
  * Pause before each timed call: PyTorch's OpenMP and ONNX Runtime's intra-op threads spin for
  * a while after a call, and on 2 shared cores that spinning lands on whichever engine runs
  * next (it halved our M1 inference figure: 0.7 ms batches measured in 20-step windows).
  */
-const SETTLE_MS = 300;
+const SETTLE_MS = QUICK ? 0 : 300;
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, SETTLE_MS));
-const CHECK_STEPS = Number(process.env.BENCH_CHECK_STEPS ?? 5);
+const CHECK_STEPS = Number(process.env.BENCH_CHECK_STEPS ?? (QUICK ? 2 : 5));
+/** --quick (BENCH_MODELS unset): the models run on our engine alone after the compared ones. */
+const QUICK_SMOKE: ModelName[] = QUICK && !process.env.BENCH_MODELS ? ['M3', 'M4'] : [];
 const TOL = 1e-3;
 const root = join(__dirname, '..');
 
@@ -73,6 +85,19 @@ class Worker {
   }
 }
 
+/**
+ * The models compared with PyTorch / ONNX Runtime: BENCH_MODELS (comma-separated, e.g. "M3,M4")
+ * when set, else all four (--quick: M1 and M2; M3 and M4 then only run on our engine, see QUICK_SMOKE).
+ */
+function modelsToRun(): ModelName[] {
+  const env = process.env.BENCH_MODELS;
+  if (!env) return QUICK ? ['M1', 'M2'] : [...MODEL_NAMES];
+  const names = env.split(',').map((s) => s.trim());
+  const bad = names.filter((n) => !(MODEL_NAMES as readonly string[]).includes(n));
+  if (bad.length) throw new Error(`BENCH_MODELS: unknown model ${bad.join(', ')} (known: ${MODEL_NAMES.join(', ')})`);
+  return names as ModelName[];
+}
+
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -88,13 +113,20 @@ interface Row {
 
 async function main(): Promise<void> {
   // Debian's python3-torch lives in the system Python; a pyenv/venv python3 on PATH may lack it.
-  const python = [process.env.LAYERWISE_PYTHON, '/usr/bin/python3', 'python3'].find((p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+  // LAYERWISE_PYTHON, when set, is the only one tried.
+  const candidates = process.env.LAYERWISE_PYTHON ? [process.env.LAYERWISE_PYTHON] : ['/usr/bin/python3', 'python3'];
+  const python = candidates.find((p) => spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
   if (!python) {
-    console.error('bench: PyTorch is missing (python3 -c "import torch" failed). Install it: apt-get install -y python3-torch (or set LAYERWISE_PYTHON)');
-    process.exit(1);
+    const why = 'PyTorch is missing (python3 -c "import torch" failed). Install it: apt-get install -y python3-torch (or set LAYERWISE_PYTHON)';
+    if (!QUICK) {
+      console.error(`bench: ${why}`);
+      process.exit(1);
+    }
+    console.log(`skipped: the PyTorch and ONNX Runtime comparison (${why}); our engine alone:`);
+    return oursAlone(modelsToRun());
   }
   const dir = mkdtempSync(join(tmpdir(), 'layerwise-bench-'));
-  const models: ModelName[] = ['M1', 'M2'];
+  const models = modelsToRun();
   const workers: Record<string, { ours: Worker; torch: Worker; ort: Worker }> = {};
   let failed = false;
   let oursDetail = '';
@@ -110,8 +142,8 @@ async function main(): Promise<void> {
       });
       oursDetail = init.detail;
       const torch = new Worker(`torch ${m}`, python, [join(root, 'bench', 'torch_worker.py')]);
-      torchInfo = await torch.call({ cmd: 'init', spec: init.spec, training: init.training, weights: init.weights, x: init.x, y: init.y, threads: THREADS, gpu: GPU });
-      const checkTraining = { ...init.training, epsilon: Number(process.env.BENCH_CHECK_EPSILON ?? init.training.epsilon) };
+      torchInfo = await torch.call({ cmd: 'init', spec: init.spec, graph: init.graph, training: init.training, weights: init.weights, x: init.x, y: init.y, threads: THREADS, gpu: GPU });
+      const checkTraining = { ...init.training, learningRate: init.training.checkLearningRate ?? init.training.learningRate, epsilon: Number(process.env.BENCH_CHECK_EPSILON ?? init.training.epsilon) };
       const [a, b] = [await ours.call({ cmd: 'check', steps: CHECK_STEPS, training: checkTraining }), await torch.call({ cmd: 'check', steps: CHECK_STEPS, training: checkTraining })];
       const lossErr = Math.max(...a.losses.map((l: number, i: number) => Math.abs(l - b.losses[i]) / Math.abs(b.losses[i])));
       // Weights: all tensors as one vector, max |ours − torch| / max |torch| (the criterion), and
@@ -121,9 +153,14 @@ async function main(): Promise<void> {
       let worst = '';
       let dMax = 0;
       let sMax = 0;
+      let dMaxAt = '';
       a.weights.forEach((w: any, i: number) => {
         const [wa, wb] = [f32FromB64(w.data), f32FromB64(b.weights[i].data)];
-        for (let j = 0; j < wb.length; j++) [dMax, sMax] = [Math.max(dMax, Math.abs(wa[j] - wb[j])), Math.max(sMax, Math.abs(wb[j]))];
+        for (let j = 0; j < wb.length; j++) {
+          const d = Math.abs(wa[j] - wb[j]);
+          if (d > dMax) [dMax, dMaxAt] = [d, `${w.name} [${w.shape}]`];
+          sMax = Math.max(sMax, Math.abs(wb[j]));
+        }
         const e = relErr(wa, wb);
         if (process.env.BENCH_VERBOSE) console.log(`  ${w.name} [${w.shape}] rel. error ${e.toExponential(2)}`);
         if (e > wErr) [wErr, worst] = [e, `${w.name} [${w.shape}]`];
@@ -131,8 +168,8 @@ async function main(): Promise<void> {
       const allErr = dMax / sMax;
       const ok = lossErr <= TOL && allErr <= TOL && a.weights.length === b.weights.length;
       console.log(
-        `correctness ${m}: ${CHECK_STEPS} Adam steps (epsilon ${checkTraining.epsilon}), dropout off: losses ours ${a.losses.map((l: number) => l.toFixed(5)).join(' ')} | torch ${b.losses.map((l: number) => l.toFixed(5)).join(' ')}; ` +
-          `max loss rel. error ${lossErr.toExponential(2)}, weight rel. error ${allErr.toExponential(2)} (worst tensor ${worst}: ${wErr.toExponential(2)}) → ${ok ? 'OK' : 'FAIL'} (tolerance ${TOL})`,
+        `correctness ${m}: ${CHECK_STEPS} ${checkTraining.optimizer === 'momentum' ? `SGD momentum ${checkTraining.momentum}` : `Adam (epsilon ${checkTraining.epsilon})`} steps at lr ${checkTraining.learningRate}, dropout off: losses ours ${a.losses.map((l: number) => l.toFixed(5)).join(' ')} | torch ${b.losses.map((l: number) => l.toFixed(5)).join(' ')}; ` +
+          `max loss rel. error ${lossErr.toExponential(2)}, weight rel. error ${allErr.toExponential(2)} (largest difference in ${dMaxAt}; worst tensor alone ${worst}: ${wErr.toExponential(2)}) → ${ok ? 'OK' : 'FAIL'} (tolerance ${TOL})`,
       );
       if (!ok) failed = true;
       const onnx = join(dir, `${m}.onnx`);
@@ -151,11 +188,11 @@ async function main(): Promise<void> {
     const rows: Row[] = models.map((model) => ({ model, train: { ours: [], torch: [] }, infer: { ours: [], torch: [], ort: [] }, mem: { ours: 0, torch: 0, ort: 0 } }));
     for (const m of models) {
       const { ours, torch, ort } = workers[m];
-      await ours.call({ cmd: 'train', steps: 3 });
-      await torch.call({ cmd: 'train', steps: 3 });
-      await ours.call({ cmd: 'infer', steps: 3 });
-      await torch.call({ cmd: 'infer', steps: 3 });
-      await ort.call({ cmd: 'infer', steps: 3 });
+      await ours.call({ cmd: 'train', steps: WARMUP_STEPS });
+      await torch.call({ cmd: 'train', steps: WARMUP_STEPS });
+      await ours.call({ cmd: 'infer', steps: WARMUP_STEPS });
+      await torch.call({ cmd: 'infer', steps: WARMUP_STEPS });
+      await ort.call({ cmd: 'infer', steps: WARMUP_STEPS });
     }
     for (let r = 0; r < ROUNDS; r++) {
       for (const row of rows) {
@@ -183,7 +220,8 @@ async function main(): Promise<void> {
     const f0 = (v: number): string => v.toFixed(0);
     const f2 = (v: number): string => v.toFixed(2);
     console.log(`\nours: ${oursDetail}\nPyTorch ${torchInfo.torch} (${torchInfo.device}, ${torchInfo.threads} threads); ONNX Runtime (CPU EP, ${THREADS} intra-op threads); batch ${BATCH}, float32; ` +
-      `median of ≥ 20 steps over ${ROUNDS} interleaved rounds; ${availableParallelism()} cores, shared (noisy)`);
+      `median of ${QUICK ? 'a few' : '≥ 20 (M4 ≥ 12)'} steps over ${ROUNDS} interleaved rounds; ${availableParallelism()} cores, shared (noisy)` +
+      (QUICK ? '\n--quick: too few steps for the figures to mean much; targets reported, never enforced' : ''));
     for (const m of models) console.log(`ours, ${m} inference: ${inferPath[m]}`);
     console.log('');
     console.log('| model | measure | ours | PyTorch | ours/PyTorch | ONNX Runtime | ours/ORT | target | met |');
@@ -192,16 +230,19 @@ async function main(): Promise<void> {
     for (const row of rows) {
       const tr = [sps(row.train.ours), sps(row.train.torch)];
       const inf = [sps(row.infer.ours), sps(row.infer.torch), sps(row.infer.ort)];
-      const trOk = tr[0] / tr[1] >= 0.5;
-      const infOk = inf[0] / inf[2] >= 0.5;
+      // Issue 8's targets: training ≥ 1.0× PyTorch on every model, inference ≥ 1.0× ONNX Runtime on M2–M4
+      // (M1 keeps issue 3's ≥ 0.5×), M2's training peak RSS ≤ PyTorch's.
+      const infTarget = row.model === 'M1' ? 0.5 : 1;
+      const trOk = tr[0] / tr[1] >= 1;
+      const infOk = inf[0] / inf[2] >= infTarget;
       if (!trOk) misses.push(`${row.model} training`);
       if (!infOk) misses.push(`${row.model} inference`);
-      console.log(`| ${row.model} | training samples/s | ${f0(tr[0])} | ${f0(tr[1])} | ${f2(tr[0] / tr[1])} | – | – | ≥ 0.5× PyTorch | ${trOk ? 'yes' : 'NO'} |`);
-      console.log(`| ${row.model} | inference samples/s | ${f0(inf[0])} | ${f0(inf[1])} | ${f2(inf[0] / inf[1])} | ${f0(inf[2])} | ${f2(inf[0] / inf[2])} | ≥ 0.5× ORT | ${infOk ? 'yes' : 'NO'} |`);
-      const memOk = row.model !== 'M2' || row.mem.ours < 1024;
+      console.log(`| ${row.model} | training samples/s | ${f0(tr[0])} | ${f0(tr[1])} | ${f2(tr[0] / tr[1])} | – | – | ≥ 1.0× PyTorch | ${trOk ? 'yes' : 'NO'} |`);
+      console.log(`| ${row.model} | inference samples/s | ${f0(inf[0])} | ${f0(inf[1])} | ${f2(inf[0] / inf[1])} | ${f0(inf[2])} | ${f2(inf[0] / inf[2])} | ≥ ${infTarget.toFixed(1)}× ORT | ${infOk ? 'yes' : 'NO'} |`);
+      const memOk = row.model !== 'M2' || row.mem.ours <= row.mem.torch;
       if (!memOk) misses.push('M2 memory');
       console.log(
-        `| ${row.model} | peak RSS MiB (train + infer) | ${f0(row.mem.ours)} | ${f0(row.mem.torch)} | ${f2(row.mem.ours / row.mem.torch)} | ${f0(row.mem.ort)} (infer) | – | ${row.model === 'M2' ? '< 1024 MiB' : '–'} | ${row.model === 'M2' ? (memOk ? 'yes' : 'NO') : '–'} |`,
+        `| ${row.model} | peak RSS MiB (train + infer) | ${f0(row.mem.ours)} | ${f0(row.mem.torch)} | ${f2(row.mem.ours / row.mem.torch)} | ${f0(row.mem.ort)} (infer) | – | ${row.model === 'M2' ? '≤ PyTorch' : '–'} | ${row.model === 'M2' ? (memOk ? 'yes' : 'NO') : '–'} |`,
       );
     }
     console.log(`\nreference (issue 3, this machine): PyTorch M1 3,800–5,200 and M2 310–350 training samples/s; TF.js wasm (1 thread) 550 and 9–12.5`);
@@ -212,6 +253,32 @@ async function main(): Promise<void> {
   } finally {
     for (const w of Object.values(workers)) for (const x of Object.values(w)) x.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+  if (QUICK_SMOKE.length && !failed) {
+    console.log(`\n--quick: ${QUICK_SMOKE.join(', ')} on our engine alone (the full run compares them with PyTorch and ONNX Runtime):`);
+    await oursAlone(QUICK_SMOKE);
+  }
+}
+
+/**
+ * Our engine alone, figures only: every command of our worker per model (--quick without
+ * PyTorch: the compared models; --quick with it: QUICK_SMOKE, the deep models, which PyTorch
+ * would take minutes for, so that CI still sees them build, train and infer here).
+ */
+async function oursAlone(models: ModelName[]): Promise<void> {
+  for (const m of models) {
+    const ours = new Worker(`ours ${m}`, process.execPath, ['--import', 'tsx', join(root, 'bench', 'tfjs-worker.ts')]);
+    try {
+      const init = await ours.call({ cmd: 'init', model: m, backend: GPU ? 'gpu' : 'cpu', threads: THREADS });
+      const check = await ours.call({ cmd: 'check', steps: models === QUICK_SMOKE ? 1 : CHECK_STEPS, training: init.training });
+      if (!check.losses.every((l: number) => Number.isFinite(l))) throw new Error(`${m}: a training loss is not finite: ${check.losses.join(' ')}`);
+      const train = (await ours.call({ cmd: 'train', steps: TRAIN_STEPS[m] })).times as number[];
+      const infer = await ours.call({ cmd: 'infer', steps: INFER_STEPS[m] });
+      const mem = (await ours.call({ cmd: 'mem' })).peakRssMiB as number;
+      console.log(`ours ${m}: ${init.detail}; losses ${check.losses.map((l: number) => l.toFixed(5)).join(' ')}; training ${sps(train).toFixed(0)} samples/s, inference ${sps(infer.times).toFixed(0)} samples/s (${infer.path}), peak RSS ${mem.toFixed(0)} MiB`);
+    } finally {
+      ours.close();
+    }
   }
 }
 

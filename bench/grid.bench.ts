@@ -11,17 +11,35 @@
  * Needs `npx electron-vite build` (out/) and /usr/bin/chromium (CHROMIUM_PATH overrides);
  * FASHION_MNIST_DIR overrides the data path. Run: `npm run bench grid`. Exits 1 on a crash or a
  * clear failure (tiles > 2,000, a jump whose tiles never load, an assign never shown).
+ * `--quick`: the same steps on 1,500 IDX images (1,000 train + 500 test, cut from Fashion-MNIST,
+ * else from the shared MNIST test set), 1 s scroll and 0.6 s fling, 3 jumps, 2 assigns of 100;
+ * the failures above still fail it, the frame and time bars are reported only; no build or no
+ * Chromium is skipped with the reason.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, CDPSession, Page } from 'playwright-core';
-import { launchBrowser, repoRoot, startHost, type Host } from '../test/e2e/harness';
+import { launchBrowser, repoRoot, sharedData, startHost, type Host } from '../test/e2e/harness';
+import { buildIdxSubset } from './photo-set';
 
-const DATA = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
-const EXPECTED = 70_000;
-const JUMPS = [0.6, 0.1, 1.0, 0.3, 0.8, 0.2, 0.9, 0.4, 0.7, 0.5];
-const ASSIGN_REPS = 5;
+const QUICK = process.argv.includes('--quick');
+const FASHION = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The quick set: train + test images cut from FASHION (or from MNIST's test set, all as test). */
+const QUICK_TRAIN = 1_000;
+const QUICK_TEST = 500;
+const EXPECTED = QUICK ? QUICK_TRAIN + QUICK_TEST : 70_000;
+/** Images in the test split, where the assigns select. */
+const TEST_COUNT = QUICK ? QUICK_TEST : 10_000;
+const JUMPS = QUICK ? [0.6, 1.0, 0.2] : [0.6, 0.1, 1.0, 0.3, 0.8, 0.2, 0.9, 0.4, 0.7, 0.5];
+const ASSIGN_REPS = QUICK ? 2 : 5;
+/** Images selected (click the first, Shift+click the last) and labeled per assign. */
+const ASSIGN_N = QUICK ? 100 : 1_000;
+const SMOOTH_MS = QUICK ? 1_000 : 5_000;
+const FLING_MS = QUICK ? 600 : 3_000;
 const TILE_FAIL = 2_000;
+const N = (x: number): string => x.toLocaleString('en-US');
 
 interface FrameRun {
   deltas: number[];
@@ -99,7 +117,7 @@ const PAGE_HELPERS = `(() => {
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     return true;
   }
-  function armAssign(className, timeoutMs) {
+  function armAssign(className, timeoutMs, countText) {
     window.__gbAssign = new Promise((res) => {
       let t0 = null, tilesMs = null, statusMs = null, tilesN = 0;
       const onKey = () => { if (t0 === null) t0 = performance.now(); };
@@ -114,7 +132,7 @@ const PAGE_HELPERS = `(() => {
           }
           const st = document.querySelector('[data-testid=label-status]');
           const text = st ? st.textContent || '' : '';
-          if (statusMs === null && text.includes('1,000') && text.includes(className)) statusMs = now - t0;
+          if (statusMs === null && text.includes(countText) && text.includes(className)) statusMs = now - t0;
         }
         if ((tilesMs !== null && statusMs !== null) || now - start > timeoutMs) {
           window.removeEventListener('keydown', onKey, true);
@@ -170,6 +188,7 @@ async function poll<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean,
 
 let host: Host | undefined;
 let browser: Browser | undefined;
+let quickDir: string | undefined;
 let cleaned = false;
 async function cleanup(): Promise<void> {
   if (cleaned) return;
@@ -179,21 +198,41 @@ async function cleanup(): Promise<void> {
     await host.stop();
     rmSync(host.dataDir, { recursive: true, force: true });
   }
+  if (quickDir) rmSync(quickDir, { recursive: true, force: true });
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const)
   process.once(sig, () => {
     void cleanup().finally(() => process.exit(130));
   });
 
+/** The folder to import: Fashion-MNIST, or in quick mode a small cut of it (or of MNIST) in a temp dir; null when absent. */
+async function dataFolder(): Promise<string | null> {
+  const hasFashion = existsSync(join(FASHION, 'train-images-idx3-ubyte.gz')) || existsSync(join(FASHION, 'train-images-idx3-ubyte'));
+  if (!QUICK) return hasFashion ? FASHION : null;
+  const from = hasFashion ? FASHION : sharedData('mnist-test-idx');
+  if (!existsSync(from)) return null;
+  quickDir = mkdtempSync(join(tmpdir(), 'layerwise-bench-grid-'));
+  const dir = join(quickDir, 'idx');
+  if (hasFashion) await buildIdxSubset(from, dir, QUICK_TRAIN, QUICK_TEST);
+  else await buildIdxSubset(from, dir, 0, QUICK_TRAIN + QUICK_TEST);
+  return dir;
+}
+
 async function main(): Promise<number> {
-  if (!existsSync(join(repoRoot, 'out/main/host.js'))) {
-    console.error('out/main/host.js is missing: run `npx electron-vite build` first, then `npm run bench grid`.');
+  const missing = (why: string): number => {
+    if (QUICK) {
+      console.log(`skipped: ${why}`);
+      return 0;
+    }
+    console.error(why);
     return 2;
-  }
-  if (!existsSync(join(DATA, 'train-images-idx3-ubyte.gz')) && !existsSync(join(DATA, 'train-images-idx3-ubyte'))) {
-    console.error(`Fashion-MNIST IDX files not found in ${DATA} (set FASHION_MNIST_DIR).`);
-    return 2;
-  }
+  };
+  if (!existsSync(join(repoRoot, 'out/main/host.js'))) return missing('out/main/host.js is missing: run `npx electron-vite build` first, then `npm run bench grid`.');
+  if (!existsSync(CHROMIUM)) return missing(`${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  const DATA = await dataFolder();
+  if (!DATA) return missing(`Fashion-MNIST IDX files not found in ${FASHION} (set FASHION_MNIST_DIR)${QUICK ? ', nor the shared MNIST test set' : ''}.`);
+  // The MNIST fallback holds only a test set: every quick image is then in test.
+  const testCount = QUICK && !DATA.startsWith(FASHION) && !existsSync(join(DATA, 'train-images-idx3-ubyte')) ? EXPECTED : TEST_COUNT;
   host = await startHost();
   browser = await launchBrowser();
   const page: Page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -207,7 +246,7 @@ async function main(): Promise<number> {
   const tImport = performance.now();
   await page.goto(host.url);
   await page.getByTestId('import-path').fill(DATA);
-  await page.getByTestId('import-name').fill('fashion-mnist');
+  await page.getByTestId('import-name').fill(QUICK ? 'fashion-mnist-quick' : 'fashion-mnist');
   await page.getByTestId('import-button').click();
   await poll('import to finish', () => page.getByTestId('import-summary').getAttribute('data-status', { timeout: 1_000 }).catch(() => null), (s) => s === 'done' || s === 'failed' || s === 'cancelled', 600_000, 500);
   const status = await page.getByTestId('import-summary').getAttribute('data-status');
@@ -235,10 +274,10 @@ async function main(): Promise<number> {
   console.log(`labeling view: ${items.toLocaleString('en-US')} items, first screen loaded in ${(openMs / 1000).toFixed(1)} s; ${tilesIdle} tiles in the DOM, ${visibleIdle} visible`);
 
   // Smooth scroll (~1,000 px/s at 60 Hz), then a fast fling from the middle.
-  const smooth = await page.evaluate<FrameRun>('window.__gb.scroll(5000, 16)');
+  const smooth = await page.evaluate<FrameRun>(`window.__gb.scroll(${SMOOTH_MS}, 16)`);
   await page.evaluate('(() => { const s = document.querySelector("[data-testid=thumb-grid]"); s.scrollTop = (s.scrollHeight - s.clientHeight) / 2; })()');
   await page.waitForTimeout(500);
-  const fling = await page.evaluate<FrameRun>('window.__gb.scroll(3000, 150)');
+  const fling = await page.evaluate<FrameRun>(`window.__gb.scroll(${FLING_MS}, 150)`);
   await page.waitForTimeout(500);
   const heapScroll = await heap(cdp);
 
@@ -252,30 +291,30 @@ async function main(): Promise<number> {
   }
   const heapJumps = await heap(cdp);
 
-  // Assign 1,000 from the UI: test split (10,000, membership does not depend on labels), click
-  // tile 0, Shift+click tile 999, press a number key.
+  // Assign ASSIGN_N from the UI: test split (membership does not depend on labels), click
+  // tile 0, Shift+click tile ASSIGN_N − 1, press a number key.
   await page.getByTestId('label-filter-split').selectOption('test');
-  await poll('the test split', total, (n) => n === 10_000, 30_000);
+  await poll('the test split', total, (n) => n === testCount, 30_000);
   const legend = page.getByTestId('legend-key');
-  const select1000 = async (): Promise<string> => {
+  const selectN = async (): Promise<string> => {
     await page.evaluate('window.__gb.reveal(0)');
     await page.locator('[data-testid=grid-tile][data-index="0"]').click();
-    await page.evaluate('window.__gb.reveal(999)');
-    await page.locator('[data-testid=grid-tile][data-index="999"]').click({ modifiers: ['Shift'] });
+    await page.evaluate(`window.__gb.reveal(${ASSIGN_N - 1})`);
+    await page.locator(`[data-testid=grid-tile][data-index="${ASSIGN_N - 1}"]`).click({ modifiers: ['Shift'] });
     return page.getByTestId('selection-count').innerText();
   };
   const assigns: AssignRun[] = [];
   for (let r = 0; r < ASSIGN_REPS; r++) {
     const sel = await page.getByTestId('selection-count').innerText();
-    const selected = sel.startsWith('1,000') ? sel : await select1000();
-    if (!selected.startsWith('1,000')) throw new Error(`selection is "${selected}", expected 1,000 selected`);
+    const selected = sel.startsWith(N(ASSIGN_N)) ? sel : await selectN();
+    if (!selected.startsWith(N(ASSIGN_N))) throw new Error(`selection is "${selected}", expected ${N(ASSIGN_N)} selected`);
     const key = String(r + 1);
     const className = (await legend.nth(r).getAttribute('data-class-name'))!;
-    await page.evaluate(`window.__gb.armAssign(${JSON.stringify(className)}, 30000)`);
+    await page.evaluate(`window.__gb.armAssign(${JSON.stringify(className)}, 30000, ${JSON.stringify(N(ASSIGN_N))})`);
     await page.keyboard.press(key);
     const a = await page.evaluate<AssignRun>('window.__gbAssign');
     assigns.push(a);
-    console.log(`assign 1,000 → ${className} (key ${key}): tiles ${ms(a.tilesMs)} (${a.tiles} tiles), status ${ms(a.statusMs)} ("${a.status}")`);
+    console.log(`assign ${N(ASSIGN_N)} → ${className} (key ${key}): tiles ${ms(a.tilesMs)} (${a.tiles} tiles), status ${ms(a.statusMs)} ("${a.status}")`);
     await page.waitForTimeout(300);
   }
 
@@ -287,37 +326,38 @@ async function main(): Promise<number> {
   const tilesMs = assigns.map((a) => a.tilesMs).filter(Number.isFinite);
   const statusMs = assigns.map((a) => a.statusMs).filter(Number.isFinite);
   const rows: [string, string, string, boolean][] = [
-    ['items in the grid', items.toLocaleString('en-US'), '70,000', items >= EXPECTED],
+    ['items in the grid', N(items), N(EXPECTED), items >= EXPECTED],
     ['import (UI, IDX train + test)', `${importS.toFixed(1)} s`, '— (reported)', true],
     ['open labeling view → first screen loaded', ms(openMs), '< 3,000 ms', openMs < 3_000],
     ['DOM tiles at rest (visible)', `${tilesIdle} (${visibleIdle})`, 'visible rows + overscan 3 rows', tilesIdle < 500],
     ['DOM tiles max while scrolling / jumping', String(maxTiles), `< 500 (fail > ${TILE_FAIL.toLocaleString('en-US')})`, maxTiles < 500],
     ['DOM tiles mean (smooth / fling)', `${smooth.meanTiles.toFixed(0)} / ${fling.meanTiles.toFixed(0)}`, '< 500, flat', Math.max(smooth.meanTiles, fling.meanTiles) < 500],
-    ...frameRows('smooth scroll 16 px/frame, 5 s', smooth.deltas),
-    ...frameRows('fling 150 px/frame, 3 s', fling.deltas),
-    ...frameRows('10 jumps', jumpFrames),
+    ...frameRows(`smooth scroll 16 px/frame, ${SMOOTH_MS / 1000} s`, smooth.deltas),
+    ...frameRows(`fling 150 px/frame, ${FLING_MS / 1000} s`, fling.deltas),
+    ...frameRows(`${JUMPS.length} jumps`, jumpFrames),
     ['jump → visible images loaded, median', ms(median(loadMs)), '< 500 ms', median(loadMs) < 500],
     ['jump → visible images loaded, p95', ms(pct(loadMs, 0.95)), '< 1,000 ms', pct(loadMs, 0.95) < 1_000],
     ['jumps never loaded (15 s)', String(notLoaded), '0', notLoaded === 0],
     ['JS heap used after open (after GC)', mb(heapOpen.used), '< 100 MiB', heapOpen.used < 100 * 2 ** 20],
     ['JS heap used after scrolls (after GC)', mb(heapScroll.used), 'no growth with scrolling', heapScroll.used < heapOpen.used + 50 * 2 ** 20],
-    ['JS heap used after 10 jumps (after GC)', mb(heapJumps.used), 'no growth with scrolling', heapJumps.used < heapOpen.used + 50 * 2 ** 20],
+    [`JS heap used after ${JUMPS.length} jumps (after GC)`, mb(heapJumps.used), 'no growth with scrolling', heapJumps.used < heapOpen.used + 50 * 2 ** 20],
     ['DOM nodes open / scrolled / jumped', `${heapOpen.nodes} / ${heapScroll.nodes} / ${heapJumps.nodes}`, 'flat', heapJumps.nodes < heapOpen.nodes * 3],
-    [`assign 1,000 (UI): key → tiles show the class, median of ${assigns.length}`, ms(median(tilesMs)), '— (reported; server-side persist < 100 ms: bench/labels)', tilesMs.length === assigns.length],
-    ['assign 1,000 (UI): key → tiles, max', ms(Math.max(...tilesMs)), '—', true],
-    [`assign 1,000 (UI): key → status line, median of ${assigns.length}`, ms(median(statusMs)), '— (reported)', statusMs.length === assigns.length],
+    [`assign ${N(ASSIGN_N)} (UI): key → tiles show the class, median of ${assigns.length}`, ms(median(tilesMs)), '— (reported; server-side persist < 100 ms: bench/labels)', tilesMs.length === assigns.length],
+    [`assign ${N(ASSIGN_N)} (UI): key → tiles, max`, ms(Math.max(...tilesMs)), '—', true],
+    [`assign ${N(ASSIGN_N)} (UI): key → status line, median of ${assigns.length}`, ms(median(statusMs)), '— (reported)', statusMs.length === assigns.length],
     ['console errors in the page', String(errors.length), '0', errors.length === 0],
   ];
   console.log('\n| Figure | Value | Bar | Meets |\n|---|---|---|---|');
   for (const [name, value, bar, ok] of rows) console.log(`| ${name} | ${value} | ${bar} | ${ok ? 'yes' : '**no**'} |`);
   console.log('\n(headless Chromium --disable-gpu on this machine; rAF deltas are the browser\'s frame clock, not display refresh.)');
+  if (QUICK) console.log(`--quick: ${N(EXPECTED)} images; the bars are for 70,000 and are reported only; failures: too many tiles, a jump never loaded, an assign never shown`);
   if (errors.length) console.log(`\nconsole errors:\n${errors.slice(0, 10).join('\n')}`);
 
   const failures: string[] = [];
   if (items < EXPECTED) failures.push(`the grid shows ${items} items, expected ${EXPECTED}`);
   if (maxTiles > TILE_FAIL) failures.push(`${maxTiles} tiles in the DOM (> ${TILE_FAIL}): the grid is not virtualized`);
   if (notLoaded) failures.push(`${notLoaded} jump(s) whose visible images never loaded`);
-  if (tilesMs.length < assigns.length) failures.push('an assign of 1,000 never showed on the tiles within 30 s');
+  if (tilesMs.length < assigns.length) failures.push(`an assign of ${N(ASSIGN_N)} never showed on the tiles within 30 s`);
   if (failures.length) {
     console.error(`\nFAILED: ${failures.join('; ')}`);
     return 1;

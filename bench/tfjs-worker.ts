@@ -10,6 +10,7 @@ import { initBackend } from '../src/engine/backend';
 import { compileInference, type InferencePlan } from '../src/engine/infer';
 import { buildModel, crossEntropyFromLogits, penalisedKernels, trainableVariables, weightPenalty } from '../src/engine/model';
 import { Rng } from '../src/engine/random';
+import { toGraph } from '../src/shared/spec';
 import { BATCH, benchModel, type BenchTraining, type ModelName } from './models';
 import { peakRssMiB, serve, toB64 } from './common';
 
@@ -45,6 +46,11 @@ function makeStep(m: tfl.LayersModel, o: tf.Optimizer, training: BenchTraining):
 }
 
 let step: (() => Promise<number>) | null = null;
+
+/** The optimizer of the bench settings: Adam, or SGD with momentum (tf.train.momentum, not Nesterov). */
+function makeOptimizer(t: BenchTraining): tf.Optimizer {
+  return t.optimizer === 'momentum' ? tf.train.momentum(t.learningRate, t.momentum) : tf.train.adam(t.learningRate, t.beta1, t.beta2, t.epsilon);
+}
 
 async function timed(n: number, f: () => Promise<unknown>): Promise<number[]> {
   const times: number[] = [];
@@ -89,17 +95,19 @@ serve(async (cmd) => {
       x = tf.tensor4d(xs, [BATCH, h, w, c]);
       y = tf.tensor1d(ys, 'int32');
       model = buildModel(spec, SEED);
-      opt = tf.train.adam(training.learningRate, training.beta1, training.beta2, training.epsilon);
+      opt = makeOptimizer(training);
       step = makeStep(model, opt, training);
       const weights = await Promise.all(model.trainableWeights.map(async (v) => ({ name: v.originalName, shape: v.shape, data: toB64((await v.read().data()) as Float32Array) })));
-      return { backend: info.backend, detail: info.detail, spec, training, weights, x: toB64(xs), y: Array.from(ys) };
+      // The graph as the engine builds it (a layer list's chain with its node names): what the PyTorch worker translates.
+      const graph = toGraph(spec);
+      return { backend: info.backend, detail: info.detail, spec, graph: { nodes: graph.nodes.map(({ name, layer, inputs }) => ({ name, layer, inputs })), output: graph.output }, training, weights, x: toB64(xs), y: Array.from(ys) };
     }
     case 'check': {
       // Same seed → the same initial weights as the timed model; dropout layers at rate 0.
       const { spec } = benchModel(name, false);
       const training: BenchTraining = cmd.training;
       const m = buildModel(spec, SEED);
-      const o = tf.train.adam(training.learningRate, training.beta1, training.beta2, training.epsilon);
+      const o = makeOptimizer(training);
       const s = makeStep(m, o, training);
       const losses: number[] = [];
       for (let i = 0; i < cmd.steps; i++) losses.push(await s());

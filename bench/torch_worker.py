@@ -1,24 +1,28 @@
 #!/usr/bin/env python3
 """Benchmark worker for PyTorch (the reference engine), one process per model.
 
-Builds the same layer list as our ModelSpec (bench/models.ts) in PyTorch, loads our
-initial weights (HWIO kernels -> OIHW, dense [in, out] -> [out, in]; the first dense layer
-sees the features flattened in NHWC order, as ours), trains with Adam and the same
-epsilon, the cross-entropy from logits plus l2 * sum(w^2) over conv/dense kernels (the
+Builds the same graph as our ModelSpec (bench/models.ts; the nodes of toGraph, sent by our
+worker) in PyTorch node by node with bench/torch_graph.py's GraphModel (layouts, 'same'
+padding, NHWC flatten order, batch-norm momentum and epsilon: see there), loads our initial
+weights by their tfjs names (`node/kernel`, ...; GraphModel.set_weight), trains with Adam and the
+same epsilon or SGD with momentum, the cross-entropy from logits plus l2 * sum(w^2) over conv/dense kernels (the
 penalty our engine adds; not Adam's weight_decay, which also covers biases and batch
 norm). JSON-lines commands on stdin: init, check, train, infer, mem, export_onnx.
 """
 import base64
 import copy
 import json
+import os
 import resource
 import sys
 import time
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_graph import GraphModel  # noqa: E402
 
 
 def f32(b64, shape):
@@ -29,89 +33,26 @@ def b64(t):
     return base64.b64encode(t.detach().cpu().numpy().astype(np.float32).tobytes()).decode()
 
 
-class NhwcFlatten(nn.Module):
-    """Flatten an NCHW tensor in NHWC order, so dense weights match ours row for row."""
-
-    def forward(self, x):
-        return x.permute(0, 2, 3, 1).reshape(x.shape[0], -1) if x.dim() == 4 else x
-
-
-def build(spec):
-    """nn.Sequential from our ModelSpec; returns (model, params in our trainable-weight order, penalised kernels)."""
-    h, w, c = spec["inputShape"]
-    layers, order, kernels = [], [], []
-    rank = 3
-    for l in spec["layers"]:
-        t = l["type"]
-        if t == "conv2d":
-            k, s = l["kernelSize"], l.get("strides", 1)
-            pad = l.get("padding", "valid")
-            if pad == "same" and s != 1:
-                raise ValueError("torch worker: 'same' padding with stride > 1 is not built")
-            # 'same' at stride 1 as TensorFlow pads: (k - 1) // 2 before, the rest after (an
-            # explicit pad rather than padding="same", which ONNX export does not take).
-            before, after = ((k - 1) // 2, k - 1 - (k - 1) // 2) if pad == "same" else (0, 0)
-            if before != after:
-                layers.append(nn.ZeroPad2d((before, after, before, after)))
-            conv = nn.Conv2d(c, l["filters"], k, stride=s, padding=before if before == after else 0, bias=l.get("useBias", True))
-            layers.append(conv)
-            order += [("conv_kernel", conv.weight)] + ([("bias", conv.bias)] if conv.bias is not None else [])
-            kernels.append(conv.weight)
-            c = l["filters"]
-            if l.get("activation", "relu") == "relu":
-                layers.append(nn.ReLU())
-        elif t == "maxPooling2d":
-            p = l.get("poolSize", 2)
-            layers.append(nn.MaxPool2d(p, l.get("strides") or p))
-        elif t == "batchNormalization":
-            bn = nn.BatchNorm2d(c, eps=l["epsilon"], momentum=1 - l["momentum"]) if rank == 3 else nn.BatchNorm1d(c, eps=l["epsilon"], momentum=1 - l["momentum"])
-            layers.append(bn)
-            order += [("vector", bn.weight), ("vector", bn.bias)]
-        elif t == "activation":
-            layers.append({"relu": nn.ReLU(), "tanh": nn.Tanh(), "sigmoid": nn.Sigmoid(), "linear": nn.Identity()}[l["activation"]])
-        elif t == "dropout":
-            layers.append(nn.Dropout(l["rate"]))
-        elif t in ("flatten", "dense"):
-            if rank == 3:
-                layers.append(NhwcFlatten())
-                # nn.LazyLinear infers the flattened width; c is only used for BatchNorm1d after a dense layer
-                rank = 1
-            if t == "dense":
-                layers.append(nn.LazyLinear(l["units"], bias=l.get("useBias", True)))
-                order += [("dense_kernel", layers[-1])] + ([("bias_of", layers[-1])] if l.get("useBias", True) else [])
-                if l.get("activation", "linear") == "relu":
-                    layers.append(nn.ReLU())
-                c = l["units"]
-    model = nn.Sequential(*layers)
-    return model, order, kernels
-
-
 class Engine:
     def __init__(self):
         self.model = None
 
-    def make(self, spec, training, weights):
-        model, order, kernels = build(spec)
-        hh, ww, cc = spec["inputShape"]
-        with torch.no_grad():
-            model(torch.zeros(1, cc, hh, ww))  # materialise the lazy dense layers
-        params, kernels = [], []
-        for (kind, p), wt in zip(order, weights):
-            a = torch.from_numpy(f32(wt["data"], wt["shape"]))
-            with torch.no_grad():
-                if kind == "conv_kernel":
-                    p.copy_(a.permute(3, 2, 0, 1)); params.append(p); kernels.append(p)
-                elif kind == "dense_kernel":
-                    p.weight.copy_(a.t()); params.append(p.weight); kernels.append(p.weight)
-                elif kind == "bias_of":
-                    p.bias.copy_(a); params.append(p.bias)
-                else:
-                    p.copy_(a); params.append(p)
-        if len(order) != len(weights):
-            raise ValueError(f"torch worker: {len(order)} parameters built, {len(weights)} given")
+    def make(self, graph, spec, training, weights):
+        """GraphModel of `graph` (nodes, output) on `spec["inputShape"]` with our `weights`
+        ([{name, shape, data b64 float32}], the trainable ones) and its optimizer, on self.device.
+        @raises ValueError when a weight has no counterpart or a parameter gets none."""
+        model = GraphModel({**graph, "inputShape": spec["inputShape"]})
+        for wt in weights:
+            model.set_weight(wt["name"], f32(wt["data"], wt["shape"]))
+        n = sum(1 for _ in model.parameters())
+        if len(weights) != n:
+            raise ValueError(f"torch worker: {n} parameters built, {len(weights)} weights given")
         model = model.to(self.device)
-        opt = torch.optim.Adam(model.parameters(), lr=training["learningRate"], betas=(training["beta1"], training["beta2"]), eps=training["epsilon"])
-        return model, opt, params, kernels
+        if training.get("optimizer") == "momentum":
+            opt = torch.optim.SGD(model.parameters(), lr=training["learningRate"], momentum=training["momentum"])
+        else:
+            opt = torch.optim.Adam(model.parameters(), lr=training["learningRate"], betas=(training["beta1"], training["beta2"]), eps=training["epsilon"])
+        return model, opt
 
     def step_fn(self, model, opt, kernels, l2):
         x, y = self.x, self.y
@@ -131,31 +72,24 @@ class Engine:
         if c == "init":
             torch.set_num_threads(cmd["threads"])
             self.device = "cuda" if cmd.get("gpu") and torch.cuda.is_available() else "cpu"
-            self.spec, self.training, self.weights = cmd["spec"], cmd["training"], cmd["weights"]
+            self.spec, self.graph, self.training, self.weights = cmd["spec"], cmd["graph"], cmd["training"], cmd["weights"]
             hh, ww, cc = self.spec["inputShape"]
             self.x = torch.from_numpy(f32(cmd["x"], [-1, hh, ww, cc])).permute(0, 3, 1, 2).contiguous().to(self.device)
             self.y = torch.tensor(cmd["y"], dtype=torch.long, device=self.device)
-            self.model, self.opt, _, kernels = self.make(self.spec, self.training, self.weights)
+            self.model, self.opt = self.make(self.graph, self.spec, self.training, self.weights)
             self.model.train()
-            self.step = self.step_fn(self.model, self.opt, kernels, self.training["l2"])
+            self.step = self.step_fn(self.model, self.opt, self.model.penalised_kernels(), self.training["l2"])
             return {"torch": torch.__version__, "threads": torch.get_num_threads(), "device": self.device}
         if c == "check":
-            spec = copy.deepcopy(self.spec)
-            for l in spec["layers"]:
-                if l["type"] == "dropout":
-                    l["rate"] = 0.0
-            model, opt, params, kernels = self.make(spec, cmd["training"], self.weights)
+            graph = copy.deepcopy(self.graph)
+            for n in graph["nodes"]:
+                if n["layer"]["type"] == "dropout":
+                    n["layer"]["rate"] = 0.0
+            model, opt = self.make(graph, self.spec, cmd["training"], self.weights)
             model.train()
-            step = self.step_fn(model, opt, kernels, cmd["training"]["l2"])
+            step = self.step_fn(model, opt, model.penalised_kernels(), cmd["training"]["l2"])
             losses = [step() for _ in range(cmd["steps"])]
-            out = []
-            for (kind, _), p in zip(build(spec)[1], params):
-                t = p.detach()
-                if kind == "conv_kernel":
-                    t = t.permute(2, 3, 1, 0)
-                elif kind == "dense_kernel":
-                    t = t.t()
-                out.append({"shape": list(t.shape), "data": b64(t.contiguous())})
+            out = [{"shape": wt["shape"], "data": b64(model.get_weight(wt["name"]))} for wt in self.weights]
             return {"losses": losses, "weights": out}
         if c in ("train", "infer"):
             if c == "infer":

@@ -69,7 +69,7 @@ async function initWasm(opts: BackendOptions): Promise<BackendInfo> {
     }
   }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const wasm = `wasm (XNNPACK, ${simd ? 'SIMD' : 'no SIMD'}, 1 thread)`;
+  const wasm = `wasm (XNNPACK, ${simd ? 'SIMD' : 'no SIMD'}, its own kernels single-threaded)`;
   const na = nativeAddon();
   if (!na) return { backend: 'wasm', detail: `${wasm}; native kernels off: ${nativeLoadError()}; threads: 1` };
   const threads = setNativeThreads(opts.threads ?? threadSetting());
@@ -79,11 +79,11 @@ async function initWasm(opts: BackendOptions): Promise<BackendInfo> {
 /**
  * Look for a WebGPU adapter through Dawn. Lazy: `webgpu` and tfjs-backend-webgpu are
  * imported only here.
- * @returns the adapter description, or null when there is none or it is a software
- *   adapter (lavapipe, SwiftShader) and LAYERWISE_ALLOW_SOFTWARE_GPU is not '1'.
+ * @returns `{ description }` of the adapter, or `{ why }` when there is none or it is a
+ *   software adapter (lavapipe, SwiftShader) and LAYERWISE_ALLOW_SOFTWARE_GPU is not '1'.
  * @throws never; a failed import or request reads as "no adapter" with the reason in `why`.
  */
-async function probeWebGpu(): Promise<{ description: string } | { why: string }> {
+export async function probeWebGpu(): Promise<{ description: string } | { why: string }> {
   try {
     const { create, globals } = (await import('webgpu')) as unknown as { create: (o: string[]) => any; globals: object };
     Object.assign(globalThis, globals);

@@ -2,18 +2,15 @@
  * ModelSpec → tf.LayersModel, the loss from logits and the weight penalty.
  *
  * The model takes float32 images in [0, 1], NHWC [batch, height, width, channels]
- * (uint8 pixels / 255, see `toUnitFloat`) and outputs logits [batch, numClasses]; softmax
+ * (uint8 pixels / 255: ./preprocess.ts, range 'unit') and outputs logits [batch, numClasses]; softmax
  * lives in the loss.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { LayerSpec, ModelSpec } from '../shared/spec';
-import { describeModel } from '../shared/spec';
+import type { GraphNode, Initializer, ModelSpec } from '../shared/spec';
+import { describeModel, INPUT_NAME, toGraph, zeroPaddingSides } from '../shared/spec';
 import { batchNormTraining, nativeBatchNormTrainingAvailable } from './kernels/batch-norm';
 import { deriveSeed } from './random';
-
-/** Factor from uint8 pixels to the model's [0, 1] input. */
-export const INPUT_SCALE = 1 / 255;
 
 type BatchNormLayer = ReturnType<typeof tfl.layers.batchNormalization>;
 type BatchNormArgs = Parameters<typeof tfl.layers.batchNormalization>[0];
@@ -71,11 +68,19 @@ function nativeBatchNormalization(args: BatchNormArgs): BatchNormLayer {
   return new nativeBatchNormClass(args);
 }
 
-function buildLayer(layer: LayerSpec, i: number, seed: number): tfl.layers.Layer {
-  const name = `${layer.type}_${i}`;
-  // Glorot (Xavier) uniform for every kernel: Glorot & Bengio 2010, "Understanding the
-  // difficulty of training deep feedforward neural networks", §4.2, eq. 16 (Keras' default).
-  const kernelInitializer = tfl.initializers.glorotUniform({ seed: deriveSeed(seed, 'kernel', i) });
+const initializer = (kind: Initializer, seed: number): ReturnType<typeof tfl.initializers.glorotUniform> =>
+  kind === 'heNormal'
+    ? // He et al. 2015, "Delving deep into rectifiers", §2.2: std √(2/fan_in), drawn as Keras draws it: a normal
+      // truncated at 2σ whose σ is divided by 0.87962566103423978 (the std of a unit normal truncated at ±2), so the
+      // draws have std √(2/fan_in). tfjs' heNormal leaves the correction out (std 0.88·√(2/fan_in)); hence the scale.
+      tfl.initializers.varianceScaling({ scale: 2 / 0.87962566103423978 ** 2, mode: 'fanIn', distribution: 'normal', seed })
+    : // Glorot & Bengio 2010, "Understanding the difficulty of training deep feedforward neural networks", §4.2, eq. 16 (Keras' default).
+      tfl.initializers.glorotUniform({ seed });
+
+/** The tfjs layer of one graph node, named as the node; weights seeded from (seed, node.kernelSeedKey). */
+function buildLayer(node: GraphNode, seed: number): tfl.layers.Layer {
+  const { name, layer } = node;
+  const kernelSeed = deriveSeed(seed, 'kernel', node.kernelSeedKey);
   switch (layer.type) {
     case 'conv2d':
       return tfl.layers.conv2d({
@@ -86,44 +91,76 @@ function buildLayer(layer: LayerSpec, i: number, seed: number): tfl.layers.Layer
         padding: layer.padding,
         activation: layer.activation,
         useBias: layer.useBias,
-        kernelInitializer,
+        kernelInitializer: initializer(layer.kernelInitializer, kernelSeed),
+        biasInitializer: 'zeros',
+      });
+    case 'depthwiseConv2d':
+      return tfl.layers.depthwiseConv2d({
+        name,
+        kernelSize: layer.kernelSize,
+        strides: layer.strides,
+        padding: layer.padding,
+        depthMultiplier: layer.depthMultiplier,
+        activation: layer.activation,
+        useBias: layer.useBias,
+        depthwiseInitializer: initializer(layer.depthwiseInitializer, kernelSeed),
         biasInitializer: 'zeros',
       });
     case 'maxPooling2d':
       return tfl.layers.maxPooling2d({ name, poolSize: layer.poolSize, strides: layer.strides ?? layer.poolSize, padding: layer.padding });
     case 'averagePooling2d':
       return tfl.layers.averagePooling2d({ name, poolSize: layer.poolSize, strides: layer.strides ?? layer.poolSize, padding: layer.padding });
+    case 'globalAveragePooling2d':
+      return tfl.layers.globalAveragePooling2d({ name });
+    case 'globalMaxPooling2d':
+      return tfl.layers.globalMaxPooling2d({ name });
+    case 'zeroPadding2d':
+      return tfl.layers.zeroPadding2d({ name, padding: zeroPaddingSides(layer.padding) });
     case 'dense':
-      return tfl.layers.dense({ name, units: layer.units, activation: layer.activation, useBias: layer.useBias, kernelInitializer, biasInitializer: 'zeros' });
+      return tfl.layers.dense({ name, units: layer.units, activation: layer.activation, useBias: layer.useBias, kernelInitializer: initializer(layer.kernelInitializer, kernelSeed), biasInitializer: 'zeros' });
     case 'flatten':
       return tfl.layers.flatten({ name });
     case 'dropout':
       // The seed is replaced before every training step (setDropoutSeeds): a fixed seed
       // would draw the same mask at every step.
-      return tfl.layers.dropout({ name, rate: layer.rate, seed: deriveSeed(seed, 'dropout', i) });
+      return tfl.layers.dropout({ name, rate: layer.rate, seed: deriveSeed(seed, 'dropout', node.kernelSeedKey) });
     case 'batchNormalization':
       return nativeBatchNormalization({ name, momentum: layer.momentum, epsilon: layer.epsilon });
     case 'activation':
+      if (layer.activation === 'leakyRelu') return tfl.layers.leakyReLU({ name, alpha: layer.alpha ?? 0.3 });
       return tfl.layers.activation({ name, activation: layer.activation });
+    case 'add':
+      return tfl.layers.add({ name });
+    case 'concatenate':
+      return tfl.layers.concatenate({ name, axis: -1 });
   }
 }
 
+/** Dropout seed keys of a built model's layers, by layer name (see setDropoutSeeds). */
+const dropoutKeys = new WeakMap<tfl.LayersModel, Map<string, string>>();
+
 /**
- * Build the network of a ModelSpec, weights initialised from `seed` (same seed → same weights).
+ * Build the network of a ModelSpec as a tfjs functional model (`tf.model`) with exactly the
+ * graph's nodes (./../shared/graph.ts toGraph: a layer list's implicit flatten is a node
+ * there), each tfjs layer named as its node; weights initialised from `seed` (same seed →
+ * same weights; a layer list seeds as the layer-list code did, so stored runs rebuild identically).
  * Input [batch, h, w, c] float32 in [0, 1]; output logits [batch, numClasses].
- * A dense layer directly after an image input gets an implicit flatten (as describeModel counts it).
- * @throws Error (from describeModel) when the layer list does not fit the input or does not end in numClasses logits.
+ * @throws SpecError (from describeModel) when the graph does not fit the input or does not end in numClasses logits.
  */
 export function buildModel(spec: ModelSpec, seed: number): tfl.LayersModel {
   describeModel(spec);
-  const model = tfl.sequential({ name: 'layerwise' });
-  model.add(tfl.layers.inputLayer({ name: 'input', inputShape: spec.inputShape }));
-  let rank = 3;
-  spec.layers.forEach((layer, i) => {
-    if (layer.type === 'dense' && rank > 1) model.add(tfl.layers.flatten({ name: `flatten_auto_${i}` }));
-    model.add(buildLayer(layer, i, seed));
-    if (layer.type === 'flatten' || layer.type === 'dense') rank = 1;
-  });
+  const graph = toGraph(spec);
+  const input = tfl.input({ name: INPUT_NAME, shape: spec.inputShape });
+  const tensors = new Map<string, tfl.SymbolicTensor>([[INPUT_NAME, input]]);
+  const keys = new Map<string, string>();
+  for (const node of graph.nodes) {
+    const ins = node.inputs.map((n) => tensors.get(n) as tfl.SymbolicTensor);
+    const out = buildLayer(node, seed).apply(ins.length === 1 ? ins[0] : ins) as tfl.SymbolicTensor;
+    tensors.set(node.name, out);
+    keys.set(node.name, node.dropoutSeedKey);
+  }
+  const model = tfl.model({ name: 'layerwise', inputs: input, outputs: tensors.get(graph.output) as tfl.SymbolicTensor });
+  dropoutKeys.set(model, keys);
   return model;
 }
 
@@ -148,8 +185,9 @@ export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
  * masks differ between steps yet a run is reproducible.
  */
 export function setDropoutSeeds(model: tfl.LayersModel, seed: number, step: number): void {
+  const keys = dropoutKeys.get(model);
   model.layers.forEach((layer, i) => {
-    if (layer.getClassName() === 'Dropout') (layer as unknown as { seed: number }).seed = deriveSeed(seed, 'dropout-step', i, step);
+    if (layer.getClassName() === 'Dropout') (layer as unknown as { seed: number }).seed = deriveSeed(seed, 'dropout-step', keys?.get(layer.name) ?? i, step);
   });
 }
 
@@ -182,14 +220,4 @@ export function weightPenalty(kernels: tf.Variable[], l1: number, l2: number): t
     }
     return total as tf.Scalar;
   });
-}
-
-/**
- * Convert uint8 pixels to the model's input: a float32 copy scaled by 1/255.
- * @param pixels uint8 NHWC values
- */
-export function toUnitFloat(pixels: Uint8Array): Float32Array {
-  const out = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) out[i] = pixels[i] * INPUT_SCALE;
-  return out;
 }

@@ -3,9 +3,14 @@
  * process's `process.parentPort` or a `child_process.fork` IPC channel.
  */
 import type { EngineToMain } from '../shared/engine-protocol';
-import { MainToEngineSchema, type TrainJob } from '../shared/engine-protocol';
+import { MainToEngineSchema, type AttackJob, type AugmentPreviewJob, type ClassifyJob, type ExportJob, type InspectJob, type LrRangeJob, type TrainJob } from '../shared/engine-protocol';
 import { formatZodError } from '../shared/spec';
-import { initBackend } from './backend';
+import { initBackend, probeWebGpu } from './backend';
+import { runAttackJob } from './attack-job';
+import { runClassifyJob, runExportJob } from './export/job';
+import { lrRangeTest } from './lr-range';
+import { augmentPreview } from './augment-preview';
+import { runInspectJob } from './inspect';
 import { train } from './train';
 
 export interface Transport {
@@ -47,16 +52,17 @@ export function detectTransport(): Transport | null {
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
- * Run one engine session over `transport`: wait for a `train` job (validated with
+ * Run one engine session over `transport`: wait for a `train`, `inspect` or `attack` job (validated with
  * MainToEngineSchema; a `cancel` before it is ignored), initialise the backend named in
  * the spec, send `ready`, train, and resolve with the exit code: 0 after `done`
+ * (or after answering a `probe` message, which trains nothing)
  * (finished or cancelled), 1 after `failed` (bad message, backend or training error).
  * A `cancel` during training stops it between steps.
  */
 export function runEngine(transport: Transport): Promise<number> {
   return new Promise<number>((resolveExit) => {
     const abort = new AbortController();
-    let job: TrainJob | null = null;
+    let job: TrainJob | InspectJob | AttackJob | LrRangeJob | AugmentPreviewJob | ExportJob | ClassifyJob | null = null;
     const fail = (e: unknown): void => {
       transport.send({ type: 'failed', error: errorText(e) });
       resolveExit(1);
@@ -74,13 +80,31 @@ export function runEngine(transport: Transport): Promise<number> {
         return;
       }
       if (job) return; // one job per process
+      if (msg.type === 'probe') {
+        void probeWebGpu().then((p) => {
+          transport.send('description' in p ? { type: 'probe', gpu: true, detail: p.description } : { type: 'probe', gpu: false, detail: p.why });
+          resolveExit(0);
+        });
+        return;
+      }
       job = msg;
       const j = msg;
       void (async () => {
         try {
-          const info = await initBackend(j.spec.backend);
+          // Inspect and attack jobs run on the CPU backend (wasm with our kernels): small batches, input gradients.
+          const info = await initBackend(j.type === 'train' || j.type === 'lrRange' ? j.spec.backend : 'cpu');
           transport.send({ type: 'ready', backend: info.backend, detail: info.detail });
-          await train(j, (m) => transport.send(m), abort.signal);
+          const post = (m: EngineToMain): void => transport.send(m);
+          if (j.type === 'train') await train(j, post, abort.signal);
+          else if (j.type === 'inspect') await runInspectJob(j, post, abort.signal);
+          else if (j.type === 'export') await runExportJob(j, post);
+          else if (j.type === 'classify') await runClassifyJob(j, post);
+          else if (j.type === 'augmentPreview') post({ type: 'jobResult', result: augmentPreview(j.spec, j.packDir, j.count) });
+          else if (j.type === 'lrRange') {
+            const r = await lrRangeTest(j.spec, j.packDir, j.params, (done, total) => post({ type: 'jobProgress', phase: 'lrRange', done, total }), abort.signal);
+            post(r ? { type: 'jobResult', result: r } : { type: 'jobCancelled' });
+          }
+          else await runAttackJob(j, post, abort.signal);
           resolveExit(0);
         } catch (e) {
           fail(e);

@@ -2,6 +2,7 @@
  * Seeded pseudo-random numbers for everything the engine draws in JS (shuffling,
  * augmentation) and for deriving the seeds handed to TensorFlow.js (initialisers, dropout).
  */
+import { mulberry32 } from '../shared/random';
 
 /** 32-bit integer hash (MurmurHash3 finaliser, Appleby 2008) used to mix seed parts. */
 function mix32(h: number): number {
@@ -28,23 +29,21 @@ export function deriveSeed(seed: number, ...parts: (string | number)[]): number 
 }
 
 /**
- * Mulberry32 generator (Tommy Ettinger, 2017): uniform floats in [0, 1), period 2³².
- * Plenty for shuffling and augmentation noise.
+ * Seeded draws over the Mulberry32 generator (`src/shared/random.ts`, the one main's
+ * splits use): uniform floats in [0, 1), period 2³². Plenty for shuffling and
+ * augmentation noise.
  */
 export class Rng {
-  private state: number;
+  private readonly draw: () => number;
   private spare: number | null = null;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.draw = mulberry32(seed);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.draw();
   }
 
   /** Integer in [0, n). */

@@ -7,13 +7,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { EngineToMain, TrainJob } from '../shared/engine-protocol';
 import { learningRateAt, type OptimizerSpec, type RunSpec } from '../shared/spec';
+import { adversarialTrainer } from './attack-train';
 import { augmentBatch, isIdentity } from './augment';
-import { saveCheckpoint } from './checkpoint';
+import { loadCheckpointWeights, loadTrainState, saveCheckpoint, saveTrainState } from './checkpoint';
 import { compileInference } from './infer';
-import { buildModel, crossEntropyFromLogits, INPUT_SCALE, penalisedKernels, setDropoutSeeds, trainableVariables, weightPenalty } from './model';
+import { buildModel, crossEntropyFromLogits, penalisedKernels, setDropoutSeeds, trainableVariables, weightPenalty } from './model';
 import { readPack, type LoadedPack } from './pack-reader';
 import { writePredictions } from './predict';
+import { preprocessInto, type InputRange } from './preprocess';
+import { inputRangeOf, loadPretrained } from './pretrained';
 import { deriveSeed, Rng } from './random';
+import { EarlyStopping, ReduceOnPlateau, type EpochValues } from './schedules';
 
 /** Minimum interval between two `progress` messages within an epoch (the last step of an epoch is always sent). */
 export const PROGRESS_INTERVAL_MS = 200;
@@ -21,6 +25,11 @@ export const PROGRESS_INTERVAL_MS = 200;
 export const EVAL_BATCH_SIZE = 500;
 
 export type Post = (msg: EngineToMain) => void;
+
+/** Watches what training does without changing it: `onBatch` sees each step's batch after augmentation (before adversarial mixing), views valid during the call. */
+export interface TrainObserver {
+  onBatch?(x: Float32Array, labels: Int32Array, epoch: number, step: number): void;
+}
 
 /** Cancellation: anything with an `aborted` flag (an AbortSignal works). Checked between steps. */
 export interface CancelSignal {
@@ -54,18 +63,17 @@ export function setLearningRate(opt: tf.Optimizer, lr: number): void {
 }
 
 /**
- * Fill `out` with items `idx[from … from+n)` as float32 in [0, 1] (NHWC) and their labels.
- * @returns the batch size n actually filled
+ * Fill `out` with items `idx[from … from+n)` as the model's input (NHWC float32 in `range`,
+ * [0, 1] unless a pre-trained backbone asks otherwise, see ./preprocess.ts) and `labels` with their labels. Exported for the test that training,
+ * evaluation and prediction feed the model identical inputs.
  */
-function fillBatch(pack: LoadedPack, idx: Int32Array, from: number, n: number, out: Float32Array, labels: Int32Array): void {
+export function fillBatch(pack: LoadedPack, idx: Int32Array, from: number, n: number, out: Float32Array, labels: Int32Array, range: InputRange = 'unit'): void {
   const { height, width, channels } = pack.meta;
   const size = height * width * channels;
   const px = pack.pixels;
   for (let b = 0; b < n; b++) {
     const item = idx[from + b];
-    const src = item * size;
-    const dst = b * size;
-    for (let i = 0; i < size; i++) out[dst + i] = px[src + i] * INPUT_SCALE;
+    preprocessInto(px.subarray(item * size, (item + 1) * size), out, b * size, range);
     labels[b] = pack.labels[item];
   }
 }
@@ -79,9 +87,9 @@ export interface EvalResult {
 
 /**
  * Evaluate in inference mode (dropout off, batch-norm moving statistics) on the items
- * `idx` of `pack`. @returns null when `idx` is empty.
+ * `idx` of `pack`, inputs in `range` (see fillBatch). @returns null when `idx` is empty.
  */
-export async function evaluate(model: tfl.LayersModel, pack: LoadedPack, idx: Int32Array, batchSize = EVAL_BATCH_SIZE): Promise<EvalResult | null> {
+export async function evaluate(model: tfl.LayersModel, pack: LoadedPack, idx: Int32Array, batchSize = EVAL_BATCH_SIZE, range: InputRange = 'unit'): Promise<EvalResult | null> {
   if (idx.length === 0) return null;
   const { height, width, channels } = pack.meta;
   const size = height * width * channels;
@@ -93,7 +101,7 @@ export async function evaluate(model: tfl.LayersModel, pack: LoadedPack, idx: In
   let correct = 0;
   for (let from = 0; from < idx.length; from += batchSize) {
     const n = Math.min(batchSize, idx.length - from);
-    fillBatch(pack, idx, from, n, buf, lab);
+    fillBatch(pack, idx, from, n, buf, lab, range);
     const stats = tf.tidy(() => {
       const x = tf.tensor4d(buf.subarray(0, n * size), [n, height, width, channels]);
       const y = tf.tensor1d(lab.subarray(0, n), 'int32');
@@ -109,6 +117,66 @@ export async function evaluate(model: tfl.LayersModel, pack: LoadedPack, idx: In
   return { loss: lossSum / idx.length, accuracy: correct / idx.length };
 }
 
+/**
+ * The pack with its training items' labels permuted among themselves by a generator seeded
+ * from (seed, 'random-labels'): class counts kept, each image's label random (Zhang et al.
+ * 2017, §2, "random labels"). Val and test items keep their labels. The pixels are shared.
+ */
+export function withRandomTrainLabels(pack: LoadedPack, seed: number): LoadedPack {
+  const labels = Int32Array.from(pack.labels);
+  const train = pack.indices.train;
+  const values = new Rng(deriveSeed(seed, 'random-labels')).shuffle(Int32Array.from(train, (i) => labels[i]));
+  train.forEach((item, k) => (labels[item] = values[k]));
+  return { ...pack, labels };
+}
+
+/** What a training step minimizes over: the trainable variables, and the kernels the L1/L2 penalty covers with its weights. */
+export interface StepTarget {
+  vars: tf.Variable[];
+  kernels: tf.Variable[];
+  l1: number;
+  l2: number;
+}
+
+/**
+ * One optimizer step on the first `n` items of `buf` (NHWC float32, `shape` h×w×c) with
+ * labels `lab`: minimize mean cross-entropy from logits + the L1/L2 penalty (dropout and
+ * batch norm in training mode). @returns [the mini-batch cross-entropy without the penalty
+ * (nats), the number classified correctly], read back once.
+ */
+export async function trainStep(
+  model: tfl.LayersModel,
+  optimizer: tf.Optimizer,
+  target: StepTarget,
+  buf: Float32Array,
+  lab: Int32Array,
+  n: number,
+  shape: { height: number; width: number; channels: number },
+): Promise<[number, number]> {
+  const { height, width, channels } = shape;
+  let stats: tf.Tensor1D | null = null;
+  tf.tidy(() => {
+    const x = tf.tensor4d(buf.subarray(0, n * height * width * channels), [n, height, width, channels]);
+    const y = tf.tensor1d(lab.subarray(0, n), 'int32');
+    optimizer.minimize(
+      () => {
+        const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+        const dataLoss = crossEntropyFromLogits(logits, y);
+        stats = tf.keep(tf.stack([dataLoss, tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))]) as tf.Tensor1D);
+        const penalty = weightPenalty(target.kernels, target.l1, target.l2);
+        return penalty ? tf.add(dataLoss, penalty) : dataLoss;
+      },
+      false,
+      target.vars,
+    );
+  });
+  const statsT = stats as unknown as tf.Tensor1D;
+  // Asynchronous read: the webgpu backend cannot read synchronously in Node.
+  const [loss, hits] = await statsT.data();
+  statsT.dispose();
+  return [loss, hits];
+}
+
 /** Let queued messages (a `cancel`) in between steps. */
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -116,7 +184,7 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
  * Check that a pack fits the run's model.
  * @throws Error when the image shape or class count differ, or there is no training item.
  */
-function checkPackFits(pack: LoadedPack, spec: RunSpec): void {
+export function checkPackFits(pack: LoadedPack, spec: RunSpec): void {
   const [h, w, c] = spec.model.inputShape;
   const m = pack.meta;
   if (m.height !== h || m.width !== w || m.channels !== c) {
@@ -139,12 +207,20 @@ function checkPackFits(pack: LoadedPack, spec: RunSpec): void {
  * With `maxTrainSamples` > 0 each epoch uses the first that many items of its own
  * shuffle (a different subset per epoch); the last batch of an epoch may be smaller.
  *
+ * After each epoch the early-stopping monitor (spec.training.earlyStopping, ./schedules.ts)
+ * may end training; the test metrics and predictions then come from the best epoch's
+ * checkpoint (restoreBest), reported as `done.testedEpoch`. Beside each checkpoint the
+ * optimizer state and train-state.json are saved; `job.resume` continues after such a
+ * checkpoint as if never interrupted (weights, optimizer slots, step count, monitors;
+ * shuffles, augmentation and dropout are re-derived from seed + epoch / step).
+ * With `randomLabels` the training items' labels are a seeded permutation of themselves.
+ *
  * The tfjs backend must already be initialised (initBackend). Everything is seeded from
- * spec.seed: weights, per-epoch shuffles, dropout masks, augmentation.
+ * spec.seed: weights, per-epoch shuffles, dropout masks, augmentation, random labels.
  * @throws Error on a missing or mismatched pack, an unwritable outDir, or a backend error;
  *   nothing is posted for it (the transport sends `failed`).
  */
-export async function train(job: TrainJob, post: Post, signal: CancelSignal = { aborted: false }): Promise<void> {
+export async function train(job: TrainJob, post: Post, signal: CancelSignal = { aborted: false }, observe: TrainObserver = {}): Promise<void> {
   const spec = job.spec;
   const pack = readPack(job.packDir);
   checkPackFits(pack, spec);
@@ -153,13 +229,21 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
   const t = spec.training;
   const seed = spec.seed;
 
+  // Zhang et al. 2017: the training labels permuted among the training items; val and test keep theirs.
+  const trainPack = t.randomLabels ? withRandomTrainLabels(pack, seed) : pack;
+
   const model = buildModel(spec.model, seed);
   const optimizer = makeOptimizer(t.optimizer);
+  // A pre-trained backbone's preprocessing ([−1, 1] for the MobileNets) in training, evaluation and predictions alike.
+  const range = inputRangeOf(spec);
   try {
+    // Backbone weights over the seeded ones, its frozen nodes untrainable (before trainableVariables is read).
+    await loadPretrained(model, spec);
     const vars = trainableVariables(model);
     const kernels = penalisedKernels(model);
     const { l1, l2 } = t.regularization;
     const augmenting = !isIdentity(t.augmentation);
+    const adversarial = adversarialTrainer(model, t.adversarial, [height, width, channels], seed, range);
 
     const nTrain = t.maxTrainSamples > 0 ? Math.min(t.maxTrainSamples, pack.indices.train.length) : pack.indices.train.length;
     const stepsPerEpoch = Math.ceil(nTrain / t.batchSize);
@@ -170,14 +254,30 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
     let trainSeconds = 0;
     let trainSamples = 0;
     let globalStep = 0;
+    const stopper = new EarlyStopping(t.earlyStopping);
+    const plateau = t.learningRateSchedule.type === 'plateau' ? new ReduceOnPlateau(t.learningRateSchedule) : null;
+    let firstEpoch = 0;
+    let stopped = false;
+    if (job.resume) {
+      const dir = join(job.outDir, `epoch-${job.resume.epoch}`);
+      await loadCheckpointWeights(model, dir);
+      const state = await loadTrainState(dir, optimizer);
+      if (state.epoch !== job.resume.epoch) throw new Error(`${join(dir, 'train-state.json')}: holds epoch ${state.epoch}, not ${job.resume.epoch}`);
+      firstEpoch = state.epoch + 1;
+      ({ globalStep, trainSeconds, trainSamples, stopped } = state);
+      stopper.state = { ...state.earlyStopping };
+      if (plateau && state.plateau) plateau.state = { ...state.plateau };
+    }
+    let lastEpoch = firstEpoch - 1;
     const cancelled = (): boolean => {
       if (!signal.aborted) return false;
       post({ type: 'done', testLoss: null, testAccuracy: null, samplesPerSec: trainSeconds > 0 ? trainSamples / trainSeconds : 0, cancelled: true });
       return true;
     };
 
-    for (let epoch = 0; epoch < t.epochs; epoch++) {
-      const lr = learningRateAt(t.optimizer.learningRate, t.learningRateSchedule, epoch);
+    for (let epoch = firstEpoch; epoch < t.epochs && !stopped; epoch++) {
+      const base = learningRateAt(t.optimizer.learningRate, t.learningRateSchedule, epoch, t.epochs);
+      const lr = plateau ? plateau.rate(base) : base;
       setLearningRate(optimizer, lr);
       const order = new Rng(deriveSeed(seed, 'shuffle', epoch)).shuffle(Int32Array.from(pack.indices.train));
       const augRng = new Rng(deriveSeed(seed, 'augment', epoch));
@@ -194,30 +294,13 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
         const stepStart = performance.now();
         const from = s * t.batchSize;
         const n = Math.min(t.batchSize, nTrain - from);
-        fillBatch(pack, order, from, n, buf, lab);
+        fillBatch(trainPack, order, from, n, buf, lab, range);
         if (augmenting) augmentBatch(buf, n, height, width, channels, t.augmentation, augRng);
+        observe.onBatch?.(buf.subarray(0, n * itemSize), lab.subarray(0, n), epoch, s);
+        await adversarial?.mix(buf, lab, n, globalStep);
         setDropoutSeeds(model, seed, globalStep);
 
-        // [mini-batch cross-entropy, correct count], read back once per step.
-        let stats: tf.Tensor1D | null = null;
-        tf.tidy(() => {
-          const x = tf.tensor4d(buf.subarray(0, n * itemSize), [n, height, width, channels]);
-          const y = tf.tensor1d(lab.subarray(0, n), 'int32');
-          optimizer.minimize(
-            () => {
-              const logits = model.apply(x, { training: true }) as tf.Tensor2D;
-              const dataLoss = crossEntropyFromLogits(logits, y);
-              stats = tf.keep(tf.stack([dataLoss, tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))]) as tf.Tensor1D);
-              const penalty = weightPenalty(kernels, l1, l2);
-              return penalty ? tf.add(dataLoss, penalty) : dataLoss;
-            },
-            false,
-            vars,
-          );
-        });
-        const statsT = stats as unknown as tf.Tensor1D;
-        const [stepLoss, stepHits] = await statsT.data();
-        statsT.dispose();
+        const [stepLoss, stepHits] = await trainStep(model, optimizer, { vars, kernels, l1, l2 }, buf, lab, n, pack.meta);
         correct += stepHits;
         if (!Number.isFinite(stepLoss)) throw new Error(`training diverged: loss is ${stepLoss} at epoch ${epoch}, step ${s}; lower the learning rate`);
 
@@ -248,27 +331,46 @@ export async function train(job: TrainJob, post: Post, signal: CancelSignal = { 
         globalStep++;
       }
 
-      const val = await evaluate(model, pack, pack.indices.val);
+      const val = await evaluate(model, pack, pack.indices.val, EVAL_BATCH_SIZE, range);
+      const values: EpochValues = { train_loss: lossSum / seen, train_accuracy: correct / seen, val_loss: val?.loss ?? null, val_accuracy: val?.accuracy ?? null };
       post({
         type: 'metrics',
         epoch,
-        trainLoss: lossSum / seen,
-        trainAccuracy: correct / seen,
-        valLoss: val?.loss ?? null,
-        valAccuracy: val?.accuracy ?? null,
+        trainLoss: values.train_loss!,
+        trainAccuracy: values.train_accuracy!,
+        valLoss: values.val_loss,
+        valAccuracy: values.val_accuracy,
+        ...(adversarial ? { valRobustAccuracy: await adversarial.robustAccuracy(pack) } : {}),
         learningRate: lr,
         seconds: (performance.now() - epochStart) / 1000,
       });
-      const path = await saveCheckpoint(model, join(job.outDir, `epoch-${epoch}`));
+      stopped = stopper.observe(epoch, values);
+      plateau?.observe(epoch, values, base);
+      lastEpoch = epoch;
+      const dir = join(job.outDir, `epoch-${epoch}`);
+      const path = await saveCheckpoint(model, dir);
+      await saveTrainState(dir, optimizer, { epoch, globalStep, trainSeconds, trainSamples, earlyStopping: stopper.state, plateau: plateau?.state ?? null, stopped });
       post({ type: 'checkpoint', epoch, path });
     }
 
     await yieldToEventLoop();
     if (cancelled()) return;
-    const test = await evaluate(model, pack, pack.indices.test);
-    // Softmax of the final model for every pack item (pack order), for suggestions and the confusion matrix.
-    post({ type: 'predictions', ...(await writePredictions(model, pack, job.outDir)) });
-    post({ type: 'done', testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null, samplesPerSec: trainSeconds > 0 ? trainSamples / trainSeconds : 0, cancelled: false });
+    // The best epoch's weights (restoreBest) for the test metrics and predictions, else the last epoch's.
+    const best = stopper.restoreEpoch;
+    const testedEpoch = best ?? (lastEpoch >= 0 ? lastEpoch : null);
+    if (best !== null && best !== lastEpoch) await loadCheckpointWeights(model, join(job.outDir, `epoch-${best}`));
+    const test = await evaluate(model, pack, pack.indices.test, EVAL_BATCH_SIZE, range);
+    // Softmax of the tested model for every pack item (pack order), for suggestions and the confusion matrix.
+    post({ type: 'predictions', ...(await writePredictions(model, pack, job.outDir, 500, range)) });
+    post({
+      type: 'done',
+      testLoss: test?.loss ?? null,
+      testAccuracy: test?.accuracy ?? null,
+      samplesPerSec: trainSeconds > 0 ? trainSamples / trainSeconds : 0,
+      cancelled: false,
+      testedEpoch,
+      stoppedEarly: stopped && lastEpoch < t.epochs - 1,
+    });
   } finally {
     optimizer.dispose();
     model.dispose();

@@ -10,6 +10,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { EngineToMainSchema, type EngineToMain, type MainToEngine } from '../shared/engine-protocol';
 import { Emitter, type Disposable } from './events';
@@ -40,10 +41,16 @@ export interface EngineProcess {
   readonly exited: boolean;
 }
 
+/** What one launch may add to the engine's start. */
+export interface LaunchOptions {
+  /** Variables added to the engine's environment, e.g. `LAYERWISE_THREADS` (its share of the cores, src/main/services/runs/threads.ts). */
+  env?: Record<string, string>;
+}
+
 /** Starts engine processes. One implementation per host (Node fork, Electron utility process). */
 export interface EngineLauncher {
   /** Start a fresh engine process. Never throws for a failed spawn: the process then exits at once (onExit). */
-  launch(): EngineProcess;
+  launch(opts?: LaunchOptions): EngineProcess;
 }
 
 /** Bytes of stderr kept as the failure reason. */
@@ -119,6 +126,22 @@ export interface NodeEngineLauncherOptions {
   env?: NodeJS.ProcessEnv;
   /** Echo the engine's stderr to this process's stderr as well (default false). */
   echoStderr?: boolean;
+  /**
+   * Scheduling niceness of the engine (0–19; default: LAYERWISE_ENGINE_NICE, else 0). The
+   * headless host uses HOST_ENGINE_NICENESS: training takes every core it finds, and the host
+   * serving many browser tabs must still answer at once. Only matters when the cores are
+   * busy: an idle machine trains at full speed either way.
+   */
+  niceness?: number;
+}
+
+/** The niceness the headless host gives its engines (CFS weight 335 against the host's 1024: about a quarter of a contended core's time less for training). */
+export const HOST_ENGINE_NICENESS = 5;
+
+/** The engine's niceness: `LAYERWISE_ENGINE_NICE` when set to 0–19, else `fallback`. */
+export function defaultEngineNiceness(env: NodeJS.ProcessEnv = process.env, fallback = 0): number {
+  const n = Number(env.LAYERWISE_ENGINE_NICE);
+  return env.LAYERWISE_ENGINE_NICE !== undefined && Number.isInteger(n) && n >= 0 && n <= 19 ? n : fallback;
 }
 
 /**
@@ -131,17 +154,25 @@ export const ORPHAN_GUARD = ['--import', 'data:text/javascript,process.once("dis
 class NodeEngineProcess extends EngineProcessBase {
   private readonly child: ChildProcess;
 
-  constructor(opts: NodeEngineLauncherOptions) {
+  constructor(opts: NodeEngineLauncherOptions, launch: LaunchOptions = {}) {
     super();
     this.child = fork(opts.entry, [], {
       execArgv: [...(opts.execArgv ?? []), ...ORPHAN_GUARD],
-      env: opts.env ?? process.env,
+      env: { ...(opts.env ?? process.env), ...launch.env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
       // Its own process group: a terminal's Ctrl+C reaches main only, which then cancels
       // the run cleanly instead of the engine dying mid-step.
       detached: true,
     });
+    const nice = opts.niceness ?? defaultEngineNiceness(opts.env ?? process.env);
+    if (this.child.pid !== undefined && nice > 0) {
+      try {
+        setPriority(this.child.pid, nice);
+      } catch {
+        // not permitted here: train at normal priority
+      }
+    }
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (chunk: string) => {
       this.appendStderr(chunk);
@@ -182,8 +213,8 @@ class NodeEngineProcess extends EngineProcessBase {
 export class NodeEngineLauncher implements EngineLauncher {
   constructor(private readonly opts: NodeEngineLauncherOptions) {}
 
-  launch(): EngineProcess {
-    return new NodeEngineProcess(this.opts);
+  launch(opts?: LaunchOptions): EngineProcess {
+    return new NodeEngineProcess(this.opts, opts);
   }
 }
 

@@ -1,10 +1,14 @@
 import { createRouter, createWebHashHistory, type RouterHistory } from 'vue-router';
+import CompareView from './views/CompareView.vue';
 import DatasetsView from './views/DatasetsView.vue';
 import DatasetView from './views/DatasetView.vue';
 import LabelingView from './views/LabelingView.vue';
 import NewRunView from './views/NewRunView.vue';
 import RunsView from './views/RunsView.vue';
 import RunView from './views/RunView.vue';
+import SweepNewView from './views/SweepNewView.vue';
+import SweepsView from './views/SweepsView.vue';
+import SweepView from './views/SweepView.vue';
 
 export function createAppRouter(history: RouterHistory = createWebHashHistory()) {
   return createRouter({
@@ -17,6 +21,10 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
       { path: '/runs', name: 'runs', component: RunsView, meta: { title: 'Runs' } },
       { path: '/runs/new', name: 'new-run', component: NewRunView, meta: { title: 'New run' } },
       { path: '/runs/:id(\\d+)', name: 'run', component: RunView, props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'Run' } },
+      { path: '/compare', name: 'compare', component: CompareView, meta: { title: 'Compare' } },
+      { path: '/sweeps', name: 'sweeps', component: SweepsView, meta: { title: 'Sweeps' } },
+      { path: '/sweeps/new', name: 'sweep-new', component: SweepNewView, meta: { title: 'New sweep' } },
+      { path: '/sweeps/:id(\\d+)', name: 'sweep', component: SweepView, props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'Sweep' } },
       { path: '/:rest(.*)*', redirect: '/datasets' },
     ],
   });

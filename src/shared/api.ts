@@ -2,16 +2,43 @@
  * The one API contract between the UI and the services. `src/main` implements each
  * request once and validates every incoming params object with these schemas; the
  * renderer reaches them over Electron IPC (preload) or WebSocket (headless host).
+ *
+ * (One file of ~410 lines on purpose: the whole request table is read as one list, so a
+ * method is found and its params compared at a glance; larger schemas live beside it,
+ * e.g. ./import-preview.ts, ./spec.ts.)
  */
 import { z } from 'zod';
+import { METRIC_NAMES, MetricNameSchema } from './metrics';
 import { StepProgressShape } from './engine-protocol';
-import { RunSpecSchema } from './spec';
+import type { ApiErrorShape } from './errors';
+import { classNameProblem } from './class-name';
+import { ImportPreviewSchema, PreviewImportParamsSchema } from './import-preview';
+import { AttackRequestSchema, AttackResultSchema } from './attack';
+import { ClassifyParamsSchema, ClassifyResultSchema, ExportParamsSchema, ExportResultSchema } from './export';
+import { EngineJobSchema, InspectOpSchema, InspectResultSchema, RunCheckpointsSchema } from './inspect';
+import { LrRangeResultSchema } from './lr-range';
+import { AugmentPreviewSchema } from './augment-preview';
+import { ModelSpecSchema, RunSpecSchema } from './spec';
+import { FreezeChoiceSchema, PretrainedSpecSchema } from './pretrained';
+import { QueueInfoSchema, SweepDetailSchema, SweepSummarySchema } from './sweep-api';
 
 export const SplitSchema = z.enum(['train', 'val', 'test']);
 export type Split = z.infer<typeof SplitSchema>;
 
 const Id = z.number().int().positive();
 
+/** A class name: 1–100 characters after trimming, no control characters, valid Unicode (classNameProblem). */
+export const ClassNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .superRefine((name, ctx) => {
+    const problem = classNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: `class name ${problem}` });
+  });
+
+/** `counts`: the class's labeled images that are not excluded, per split and in all (excluded ones: DatasetSummary.excludedCount). */
 export const ClassInfoSchema = z.object({ id: Id, index: z.number().int(), name: z.string(), color: z.string().nullable(), counts: z.object({ train: z.number(), val: z.number(), test: z.number(), total: z.number() }) });
 export type ClassInfo = z.infer<typeof ClassInfoSchema>;
 
@@ -36,11 +63,17 @@ export const DatasetSummarySchema = z.object({
   name: z.string(),
   sourcePath: z.string().nullable(),
   createdAt: z.number(),
+  /** Every image, excluded ones too (src/main/services/counts.ts has the one counting rule). */
   itemCount: z.number(),
+  /** Excluded images (kept, never trained on): counted here, not in `counts` nor in class counts. Always set by the host. */
+  excludedCount: z.number().int().optional(),
   classCount: z.number(),
+  /** Images per split that are not excluded, labeled or not. */
   counts: z.object({ train: z.number(), val: z.number(), test: z.number() }),
-  /** Size of the first image, pixels [height, width, channels], to suggest an input shape. */
+  /** Typical image shape, pixels [height, width, channels]: the median height and width over all images, 1 channel only when every image is grey (R = G = B); suggests the input shape (input-shape.ts). */
   typicalShape: z.tuple([z.number(), z.number(), z.number()]).nullable(),
+  /** Over all images: how many, the median size (as shown, after EXIF orientation), and how many are grey (R = G = B everywhere). */
+  imageStats: z.object({ count: z.number().int(), medianHeight: z.number(), medianWidth: z.number(), grey: z.number().int() }).nullable().optional(),
 });
 export type DatasetSummary = z.infer<typeof DatasetSummarySchema>;
 
@@ -54,10 +87,28 @@ export const ImportJobSchema = z.object({
   status: z.enum(['running', 'done', 'failed', 'cancelled']),
   imported: z.number(),
   duplicates: z.number(),
+  /** Skipped files with their reasons: the first SKIP_LIST_LIMIT (1,000) of them. */
   skipped: z.array(SkippedFileSchema),
+  /** Every skipped file, counted (may exceed `skipped.length`), and the counts by kind of reason. */
+  skippedTotal: z.number().int().optional(),
+  skippedByReason: z.array(z.object({ reason: z.string(), count: z.number().int() })).optional(),
+  /** Known images found under another class folder than the one they are in: not changed. Counts per (class, folder); the first 1,000 files. */
+  conflicts: z
+    .object({
+      total: z.number().int(),
+      byClass: z.array(z.object({ existingClass: z.string().nullable(), foundClass: z.string(), count: z.number().int() })),
+      files: z.array(z.object({ path: z.string(), existingClass: z.string().nullable(), foundClass: z.string() })),
+    })
+    .optional(),
+  /** Imported items worth a look: another format than the rest of their class, or a size far from its typical size (thumbnail at /image/thumb/<hash>). */
+  worthALook: z.array(z.object({ itemId: Id, hash: z.string(), name: z.string(), className: z.string().nullable(), reason: z.string() })).optional(),
   error: z.string().nullable(),
   startedAt: z.number(),
   finishedAt: z.number().nullable(),
+  /** The dataset's live classes and labelled images after the job (absent while unknown). */
+  labels: z.object({ classes: z.number().int(), labeled: z.number().int() }).optional(),
+  /** What the user should know about the result: e.g. no classes found, and the three ways to get labels (noClassesNotice). */
+  notice: z.string().nullable().optional(),
 });
 export type ImportJob = z.infer<typeof ImportJobSchema>;
 
@@ -119,6 +170,25 @@ export const LabelEventSchema = z.object({
 });
 export type LabelEvent = z.infer<typeof LabelEventSchema>;
 
+/**
+ * One entry of a dataset's history in words: an undo group (a user action: labels, class
+ * merge / delete, exclusion, split move; `id` its group id) or an import (`id` 0,
+ * `importJobId` set, never undoable). `count`: images it changed (imported).
+ */
+export const LabelGroupSchema = z.object({
+  id: z.number().int(),
+  importJobId: Id.nullable(),
+  kind: z.enum(['assign', 'merge', 'delete-class', 'exclude', 'move', 'import']),
+  time: z.number(),
+  source: LabelSourceSchema,
+  undone: z.boolean(),
+  count: z.number().int(),
+  /** What happened, e.g. "12 images labeled “cat”", "3 images moved to val", "5,000 images imported into 10 classes". */
+  text: z.string(),
+});
+export type LabelGroup = z.infer<typeof LabelGroupSchema>;
+
+/** `itemCount`: the images the version froze for training: labeled, not excluded, with a split (the class counts' train + val + test then). */
 export const DatasetVersionSchema = z.object({ id: Id, datasetId: Id, contentHash: z.string(), itemCount: z.number(), createdAt: z.number(), runIds: z.array(Id) });
 export type DatasetVersion = z.infer<typeof DatasetVersionSchema>;
 
@@ -142,7 +212,10 @@ export const NearDuplicatePairSchema = z.object({
 
 export const ConfusionMatrixSchema = z.object({
   runId: Id,
-  split: z.enum(['val', 'test']),
+  /** The split counted: the one asked for, else the first of test, val, train that has images in the run. */
+  split: SplitSchema,
+  /** How many of the run's predictions fall in each split (a split with 0 has no matrix). */
+  splitCounts: z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() }),
   /** Class ids in row/column order. */
   classIds: z.array(Id),
   classNames: z.array(z.string()),
@@ -151,6 +224,27 @@ export const ConfusionMatrixSchema = z.object({
   accuracy: z.number(),
 });
 export type ConfusionMatrix = z.infer<typeof ConfusionMatrixSchema>;
+
+/**
+ * Whether a run's suggestions are shown: only when the model is clearly better than chance,
+ * i.e. the lower end of the 95 % Wilson interval of its accuracy on `split` (val, else
+ * test; null: neither has images) is above that split's majority-class rate.
+ */
+export const SuggestionGateSchema = z.object({
+  passed: z.boolean(),
+  split: z.enum(['val', 'test']).nullable(),
+  /** Images of `split` and how many the model got right; accuracy = correct / n (null when n = 0). */
+  n: z.number().int(),
+  correct: z.number().int(),
+  accuracy: z.number().nullable(),
+  /** 95 % Wilson score interval of the accuracy. */
+  lower: z.number(),
+  upper: z.number(),
+  /** The most frequent given class of `split` and its share: what always answering it scores. */
+  majorityClassId: z.number().int().nullable(),
+  majorityRate: z.number(),
+});
+export type SuggestionGate = z.infer<typeof SuggestionGateSchema>;
 
 /** A likely label error (confident learning, Northcutt et al. 2021, JAIR 70: 1373–1411). */
 export const LabelSuggestionSchema = z.object({
@@ -163,7 +257,8 @@ export const LabelSuggestionSchema = z.object({
 });
 export type LabelSuggestion = z.infer<typeof LabelSuggestionSchema>;
 
-export const RunStatusSchema = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']);
+/** A run's status; 'interrupted': its process stopped during it (host restart, crash), resumable like a cancelled one (migration 010). */
+export const RunStatusSchema = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 export const RunSummarySchema = z.object({
@@ -187,6 +282,18 @@ export const RunSummarySchema = z.object({
   testAccuracy: z.number().nullable(),
   testLoss: z.number().nullable(),
   samplesPerSec: z.number().nullable(),
+  /** The run's tags (sorted) and note (runs.update); absent from hosts before migration 006. */
+  tags: z.array(z.string()).optional(),
+  note: z.string().optional(),
+  /** The 0-based epoch whose weights gave the test metrics and predictions (the best by the early-stopping monitor, else the last); null before the end. Absent from hosts before migration 008. */
+  bestEpoch: z.number().int().nullable().optional(),
+  /** Early stopping ended the run before its last epoch. */
+  stoppedEarly: z.boolean().optional(),
+  /** Times the run was resumed (runs.resume). */
+  resumed: z.number().int().optional(),
+  /** Accuracy under PGD at `robustEpsilon` (/255) on validation images (metric val_robust_accuracy) at the tested epoch, else the last measured; null when not measured (issue 10). */
+  valRobustAccuracy: z.number().nullable().optional(),
+  robustEpsilon: z.number().nullable().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
@@ -194,10 +301,35 @@ export const RunDetailSchema = RunSummarySchema.extend({ spec: RunSpecSchema });
 export type RunDetail = z.infer<typeof RunDetailSchema>;
 
 /** One metric sample. Step metrics have `step` (global, 0-based); epoch metrics have `epoch` (0-based) and step null. */
-export const MetricSchema = z.object({ name: z.string(), epoch: z.number().int().nullable(), step: z.number().int().nullable(), value: z.number(), time: z.number() });
+export const MetricSchema = z.object({ name: MetricNameSchema, epoch: z.number().int().nullable(), step: z.number().int().nullable(), value: z.number(), time: z.number() });
 export type Metric = z.infer<typeof MetricSchema>;
 
-export const SystemInfoSchema = z.object({ version: z.string(), dataDir: z.string(), host: z.enum(['electron', 'headless']), sampleDatasetPath: z.string().nullable() });
+/** A run tag: 1–50 characters after trimming, no control characters. */
+export const RunTagSchema = z.string().trim().min(1).max(50).regex(/^[^\p{Cc}]*$/u, 'a tag has no control characters');
+
+/** A run as Compare shows it: its detail, the epochs it finished and the (1-based) epoch of its best validation accuracy. */
+export const CompareRunSchema = RunDetailSchema.extend({ epochsDone: z.number().int(), bestValEpoch: z.number().int().nullable(), valRobustAccuracy: z.number().nullable() });
+export type CompareRun = z.infer<typeof CompareRunSchema>;
+
+/** One metric of one run in columns (the order written): step / epoch as in MetricSchema. */
+export const MetricColumnsSchema = z.object({
+  runId: Id,
+  name: MetricNameSchema,
+  step: z.array(z.number().int().nullable()),
+  epoch: z.array(z.number().int().nullable()),
+  value: z.array(z.number()),
+  time: z.array(z.number()),
+});
+export type MetricColumns = z.infer<typeof MetricColumnsSchema>;
+
+export const SystemInfoSchema = z.object({
+  version: z.string(),
+  dataDir: z.string(),
+  host: z.enum(['electron', 'headless']),
+  sampleDatasetPath: z.string().nullable(),
+  /** Whether a usable (hardware) GPU adapter exists, found once by an engine process; `detail` names it or says why not. Backend 'gpu' is refused without one. */
+  gpu: z.object({ available: z.boolean(), detail: z.string() }).optional(),
+});
 
 /** Every request: params schema and result schema. */
 export const requests = {
@@ -206,9 +338,11 @@ export const requests = {
   'datasets.get': { params: z.object({ datasetId: Id }).strict(), result: DatasetDetailSchema },
   /** Start importing a folder (class folders, or split folders of class folders) or an IDX file pair / folder. Returns at once; progress arrives as `import.progress`. */
   'datasets.import': {
-    params: z.object({ path: z.string().min(1).max(4096), name: z.string().min(1).max(200).optional(), datasetId: Id.optional() }).strict(),
+    params: z.object({ path: z.string().min(1).max(4096), name: z.string().min(1).max(200).optional(), datasetId: Id.optional(), labelPattern: PreviewImportParamsSchema.shape.labelPattern }).strict(),
     result: z.object({ jobId: Id }),
   },
+  /** What importing `path` would store (splits × classes, counts, file types, samples, warnings); stores nothing. */
+  'datasets.previewImport': { params: PreviewImportParamsSchema, result: ImportPreviewSchema },
   'datasets.items': {
     params: z.object({ datasetId: Id, offset: z.number().int().min(0), limit: z.number().int().min(1).max(5000) }).extend(ItemFilterSchema.shape).strict(),
     result: z.object({ total: z.number(), items: z.array(ItemSchema) }),
@@ -222,10 +356,62 @@ export const requests = {
   'runs.get': { params: z.object({ runId: Id }).strict(), result: RunDetailSchema },
   /** Validate and start a run. Invalid specs are refused with an error naming the field. */
   'runs.start': { params: z.object({ spec: z.unknown(), name: z.string().max(200).optional() }).strict(), result: z.object({ runId: Id }) },
+  /** A fine-tune from a pre-trained model file on the host (src/main/services/pretrained.ts): the model (backbone to its pooling, a head for the dataset's classes) and the run spec's `pretrained` part, to start with runs.start. `labels`: the file's labels, to start the head from classes named like the dataset's. */
+  'models.pretrainedSpec': {
+    params: z.object({ file: z.string().min(1).max(4096), datasetId: Id, freeze: FreezeChoiceSchema.default('likeImagenet'), labels: z.string().min(1).max(4096).optional(), dropout: z.number().min(0).lt(1).optional() }).strict(),
+    /** `training`: the fine-tune defaults for the dataset (src/shared/pretrained.ts fineTuneTraining); `labels`: the labels file used (given, or found beside the model file), null when none. */
+    result: z.object({ model: ModelSpecSchema, pretrained: PretrainedSpecSchema, training: z.object({ batchSize: z.number().int(), optimizer: z.object({ type: z.literal('adam'), learningRate: z.number() }) }), labels: z.string().nullable(), summary: z.string() }),
+  },
   'runs.cancel': { params: z.object({ runId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
+  /** Continue a cancelled, interrupted or failed run after its last whole checkpoint, optimizer state included (from the start without one); it is queued again under its id. */
+  'runs.resume': { params: z.object({ runId: Id }).strict(), result: z.object({ runId: Id, fromEpoch: z.number().int().nullable() }) },
+  /** A new run with the same spec and seed (the same numbers on the same backend and thread count). */
+  'runs.rerun': { params: z.object({ runId: Id, name: z.string().max(200).optional() }).strict(), result: z.object({ runId: Id }) },
+  /** The learning-rate range test (Smith 2017; src/shared/lr-range.ts) of a spec on its dataset: loss by rate, the suggested rate. A short engine job; nothing is stored. */
+  'runs.lrRange': { params: z.object({ spec: z.unknown(), params: z.unknown().optional() }).strict(), result: LrRangeResultSchema },
+  /** The first `count` training images of a spec as the engine will train on them (same shuffle, augmentation code and seed; src/shared/augment-preview.ts), with PNGs. */
+  'runs.augmentPreview': { params: z.object({ spec: z.unknown(), count: z.number().int().min(1).max(64).optional() }).strict(), result: AugmentPreviewSchema },
   'runs.metrics': { params: z.object({ runId: Id }).strict(), result: z.array(MetricSchema) },
+  // ---- inside a trained model (src/shared/inspect.ts): engine jobs on a checkpoint, progress as `job.progress` ----
+  /** A run's checkpoint epochs, the default (best by validation accuracy), its class names. */
+  'inspect.checkpoints': { params: z.object({ runId: Id }).strict(), result: RunCheckpointsSchema },
+  /** Start an inspect job on the checkpoint of `epoch` (default: the best); returns at once. */
+  'inspect.start': { params: z.object({ runId: Id, epoch: z.number().int().min(0).optional(), op: InspectOpSchema }).strict(), result: z.object({ jobId: Id }) },
+  /** A completed inspect job's answer (the last 16 jobs are kept). */
+  'inspect.result': { params: z.object({ jobId: Id }).strict(), result: InspectResultSchema },
+  'jobs.get': { params: z.object({ jobId: Id }).strict(), result: EngineJobSchema },
+  'jobs.cancel': { params: z.object({ jobId: Id }).strict(), result: z.object({ ok: z.boolean() }) },
+  /** Start an adversarial-example job (src/shared/attack.ts): accuracy vs ε (FGSM, PGD) and a gallery on a split of the run's data, on the checkpoint of `epoch` (default: the best). */
+  'attack.start': { params: z.object({ runId: Id, epoch: z.number().int().min(0).optional(), params: AttackRequestSchema }).strict(), result: z.object({ jobId: Id }) },
+  /** A completed attack job's answer (kept as inspect results are). */
+  'attack.result': { params: z.object({ jobId: Id }).strict(), result: AttackResultSchema },
+  /** Import the adversarial images a completed attack job kept (params.save) as a new dataset, as 8-bit PNGs in class folders (ε < 1/255 cannot be held); returns the import job. */
+  'attack.saveDataset': { params: z.object({ jobId: Id, name: z.string().max(200).optional() }).strict(), result: z.object({ importJobId: Id, name: z.string() }) },
+  /** Write a run's checkpoint (default: the best epoch) as ONNX or TF.js with signature.json into a folder on the host (default `<run folder>/export/<format>-epoch-<n>`), optionally zipped (src/shared/export.ts). */
+  'runs.export': { params: ExportParamsSchema.strict(), result: ExportResultSchema },
+  /** Classify image files (bytes, base64) with a run's checkpoint: top-k classes each, decoded and preprocessed as the run's training images were. */
+  'runs.classify': { params: ClassifyParamsSchema.strict(), result: ClassifyResultSchema },
+  /**
+   * Several runs at once for Compare: their details in the order asked, the samples of the
+   * metrics named (absent: all; [] none) in columns, and how many samples each run has per
+   * metric (to ask for large ones in batches under MAX_MESSAGE_BYTES). `offset` / `limit`:
+   * only samples [offset, offset + limit) of each column (in the order written), for a run too
+   * long for one answer. Refused, field `runIds`, when a run does not exist or the samples
+   * asked for exceed MAX_COMPARE_SAMPLES (src/shared/compare.ts).
+   */
+  'runs.compare': {
+    params: z
+      .object({ runIds: z.array(Id).min(1).max(100), names: z.array(MetricNameSchema).max(METRIC_NAMES.length).optional(), offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).optional() })
+      .strict(),
+    /** `missing`: the ids asked for that are not there (deleted runs), left out of `runs`. */
+    result: z.object({ runs: z.array(CompareRunSchema), metrics: z.array(MetricColumnsSchema), sampleCounts: z.array(z.object({ runId: Id, name: MetricNameSchema, count: z.number().int() })), missing: z.array(Id) }),
+  },
+  /** Set a run's tags (the whole set) and / or note. */
+  'runs.update': { params: z.object({ runId: Id, tags: z.array(RunTagSchema).max(50).optional(), note: z.string().max(10_000).optional() }).strict(), result: RunDetailSchema },
+  /** Delete a finished run with its metrics, predictions, suggestions and its folder (checkpoints). A queued or running run is refused (conflict: cancel it first). */
+  'runs.delete': { params: z.object({ runId: Id }).strict(), result: z.object({ ok: z.literal(true) }) },
 
-  // ---- labeling (issue 4) ----
+  // ---- labeling ----
   /** Ids of every item matching a filter (for Ctrl+A on the filtered set). At most 200,000. */
   'items.ids': { params: z.object({ datasetId: Id }).extend(ItemFilterSchema.shape).strict(), result: z.object({ ids: z.array(Id) }) },
   /** Label items (classId null = make unlabeled). One undo group. Refuses a class of another dataset. */
@@ -233,12 +419,12 @@ export const requests = {
     params: z.object({ datasetId: Id, itemIds: z.array(Id).min(1).max(200_000), classId: Id.nullable(), source: LabelSourceSchema.exclude(['import']).default('user') }).strict(),
     result: z.object({ changed: z.number().int(), groupId: z.number().int() }),
   },
-  /** Undo / redo the dataset's latest label group; survives restarts (stored events). */
+  /** Undo / redo the dataset's latest action (labels, class merge / delete, exclusion, split move); survives restarts (stored groups). */
   'labels.undo': { params: z.object({ datasetId: Id }).strict(), result: z.object({ groupId: z.number().int().nullable(), changed: z.number().int() }) },
   'labels.redo': { params: z.object({ datasetId: Id }).strict(), result: z.object({ groupId: z.number().int().nullable(), changed: z.number().int() }) },
   'labels.history': {
     params: z.object({ datasetId: Id, itemId: Id.optional(), limit: z.number().int().min(1).max(1000).default(100) }).strict(),
-    result: z.object({ events: z.array(LabelEventSchema), canUndo: z.boolean(), canRedo: z.boolean() }),
+    result: z.object({ events: z.array(LabelEventSchema), groups: z.array(LabelGroupSchema).optional(), canUndo: z.boolean(), canRedo: z.boolean() }),
   },
   'items.exclude': {
     params: z.object({ datasetId: Id, itemIds: z.array(Id).min(1).max(200_000), excluded: z.boolean(), reason: z.string().max(500).optional() }).strict(),
@@ -254,9 +440,9 @@ export const requests = {
     params: z.object({ datasetId: Id, files: z.array(z.object({ name: z.string().min(1).max(255), dataBase64: z.string() })).min(1).max(500) }).strict(),
     result: z.object({ imported: z.number().int(), duplicates: z.number().int(), skipped: z.array(SkippedFileSchema) }),
   },
-  'classes.add': { params: z.object({ datasetId: Id, name: z.string().trim().min(1).max(100), color: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional() }).strict(), result: ClassInfoSchema },
+  'classes.add': { params: z.object({ datasetId: Id, name: ClassNameSchema, color: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional() }).strict(), result: ClassInfoSchema },
   'classes.update': {
-    params: z.object({ classId: Id, name: z.string().trim().min(1).max(100).optional(), color: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional() }).strict(),
+    params: z.object({ classId: Id, name: ClassNameSchema.optional(), color: z.string().regex(/^#[0-9a-fA-F]{6}$/).optional() }).strict(),
     result: ClassInfoSchema,
   },
   /** Move every image of `sourceClassId` to `targetClassId` (label events, one undo group) and delete the source class. */
@@ -270,13 +456,25 @@ export const requests = {
     params: z.object({ datasetId: Id, maxDistance: z.number().int().min(0).max(32).default(4), limit: z.number().int().min(1).max(5000).default(500) }).strict(),
     result: z.object({ pairs: z.array(NearDuplicatePairSchema), exactDuplicatesSkipped: z.number().int(), leakageCount: z.number().int() }),
   },
-  'runs.confusion': { params: z.object({ runId: Id, split: z.enum(['val', 'test']) }).strict(), result: ConfusionMatrixSchema },
+  /** Confusion matrix of a run on `split`; absent: the first of test, val, train with images. A split without images is refused (field split). */
+  'runs.confusion': { params: z.object({ runId: Id, split: SplitSchema.optional() }).strict(), result: ConfusionMatrixSchema },
+  /** A run's suggested label errors, and the gate that decides whether there are any (none from a model no better than chance). */
   'suggestions.list': {
     params: z.object({ runId: Id, status: z.enum(['open', 'accepted', 'rejected', 'excluded', 'all']).default('open'), limit: z.number().int().min(1).max(5000).default(200) }).strict(),
-    result: z.object({ suggestions: z.array(LabelSuggestionSchema), total: z.number().int() }),
+    result: z.object({ suggestions: z.array(LabelSuggestionSchema), total: z.number().int(), gate: SuggestionGateSchema.optional() }),
   },
   /** accept = relabel to the suggested class (label event with source 'suggestion'); exclude = mark excluded. */
   'suggestions.resolve': { params: z.object({ runId: Id, itemId: Id, action: z.enum(['accept', 'reject', 'exclude']) }).strict(), result: z.object({ ok: z.literal(true) }) },
+  /** A sweep (`spec`: a SweepSpec, src/shared/sweep.ts) and its runs, queued; refused naming the field (`sweep.grid[0].values`, or the variant and spec field). */
+  'sweeps.create': { params: z.object({ spec: z.unknown(), name: z.string().max(120).optional() }).strict(), result: z.object({ sweepId: Id, runIds: z.array(Id) }) },
+  'sweeps.list': { params: z.object({}).strict(), result: z.array(SweepSummarySchema) },
+  /** A sweep with its variants, runs and ablation table (src/shared/sweep-table.ts). */
+  'sweeps.get': { params: z.object({ sweepId: Id }).strict(), result: SweepDetailSchema },
+  /** Cancel a sweep's queued and running runs. */
+  'sweeps.cancel': { params: z.object({ sweepId: Id }).strict(), result: z.object({ cancelled: z.number().int() }) },
+  'queue.get': { params: z.object({}).strict(), result: QueueInfoSchema },
+  /** Runs trained at once; each later engine gets floor(cores / concurrency) threads (src/main/services/runs/threads.ts). */
+  'queue.setConcurrency': { params: z.object({ concurrency: z.number().int().min(1).max(64) }).strict(), result: QueueInfoSchema },
 } as const;
 
 export type RequestName = keyof typeof requests;
@@ -292,17 +490,19 @@ export const events = {
   'run.metrics': z.object({ runId: Id, metrics: z.array(MetricSchema) }),
   /** Labels, classes, exclusions or splits of a dataset changed (from any client). */
   'dataset.changed': z.object({ datasetId: Id, what: z.enum(['labels', 'classes', 'items', 'splits']) }),
+  /** An engine job (inspect, attack) moved on / ended. */
+  'job.progress': EngineJobSchema,
+  'job.finished': EngineJobSchema,
 } as const;
 
 export type EventName = keyof typeof events;
 export type EventPayload<E extends EventName> = z.infer<(typeof events)[E]>;
 
-/** Errors carried across a transport. `field` names the offending params field when known. */
-export interface ApiErrorShape {
-  message: string;
-  code: 'invalid_params' | 'not_found' | 'conflict' | 'internal';
-  field?: string;
-}
+/** The import preview's shapes (defined in ./import-preview.ts). */
+export type { ImportPreview, PreviewSample, PreviewWarning } from './import-preview';
+
+/** Errors carried across a transport (defined with ApiError in ./errors.ts). */
+export type { ApiErrorCode, ApiErrorShape } from './errors';
 
 /** The typed client the renderer uses, whatever the transport. */
 export interface LayerwiseApi {

@@ -4,6 +4,10 @@
  * The engine never opens SQLite: main persists everything it receives.
  */
 import { z } from 'zod';
+import { ExportFormatSchema } from './export';
+import { EngineInspectOpSchema } from './inspect';
+import { LrRangeParamsSchema } from './lr-range';
+import { InputRangeSchema } from './pretrained';
 import { RunSpecSchema } from './spec';
 
 /** One training step: epoch (0-based) of epochs, global 0-based step of totalSteps, its mini-batch loss, throughput in samples/s, estimated seconds left. */
@@ -25,10 +29,72 @@ export const TrainJobSchema = z.object({
   packDir: z.string(),
   /** Folder for checkpoints: `<outDir>/epoch-<n>/model.json` + weights (TF.js layers format). */
   outDir: z.string(),
+  /** Resume after 0-based epoch `epoch` from `<outDir>/epoch-<epoch>/` (weights, optimizer state, train-state.json); absent: start fresh. */
+  resume: z.object({ epoch: z.number().int().min(0) }).optional(),
 });
 export type TrainJob = z.infer<typeof TrainJobSchema>;
 
-export const MainToEngineSchema = z.discriminatedUnion('type', [TrainJobSchema, z.object({ type: z.literal('cancel') })]);
+/**
+ * A job on a stored checkpoint (issue 10): load `<checkpointDir>/model.json` (src/engine/checkpoint.ts readCheckpoint),
+ * answer `op` (src/engine/inspect.ts), reply `jobProgress`… then `jobResult` (or `jobCancelled`, or `failed`), exit.
+ */
+export const InspectJobSchema = z.object({
+  type: z.literal('inspect'),
+  jobId: z.number().int().positive(),
+  checkpointDir: z.string(),
+  op: EngineInspectOpSchema,
+  /** The model's input range (a pre-trained backbone's, e.g. [−1, 1]; src/engine/pretrained.ts inputRangeOf); images are preprocessed into it (absent: [0, 1]). */
+  inputRange: InputRangeSchema.optional(),
+});
+export type InspectJob = z.infer<typeof InspectJobSchema>;
+
+/** An adversarial-example job on a checkpoint (src/engine/attack.ts): the pack to attack and the attack's own params (validated there). Replies as `inspect`. */
+export const AttackJobSchema = z.object({
+  type: z.literal('attack'),
+  jobId: z.number().int().positive(),
+  checkpointDir: z.string(),
+  packDir: z.string(),
+  params: z.record(z.string(), z.unknown()),
+});
+export type AttackJob = z.infer<typeof AttackJobSchema>;
+
+/** `probe`: report whether a usable (hardware) GPU adapter exists (answered with `probe`), then exit; no training. */
+/** The learning-rate range test (./lr-range.ts) of `spec` on the pack in `packDir`: `jobProgress` per step, then `jobResult` (an LrRangeResult) or `jobCancelled`. */
+export const LrRangeJobSchema = z.object({ type: z.literal('lrRange'), jobId: z.number().int().positive(), spec: RunSpecSchema, packDir: z.string(), params: LrRangeParamsSchema });
+export type LrRangeJob = z.infer<typeof LrRangeJobSchema>;
+
+/** The augmentation preview (./augment-preview.ts) of `spec`'s first `count` training images: `jobResult` (an AugmentPreview). */
+export const AugmentPreviewJobSchema = z.object({ type: z.literal('augmentPreview'), jobId: z.number().int().positive(), spec: RunSpecSchema, packDir: z.string(), count: z.number().int().min(1).max(64) });
+export type AugmentPreviewJob = z.infer<typeof AugmentPreviewJobSchema>;
+
+/**
+ * Issue 13: write a checkpoint as an ONNX or TF.js model with signature.json into `outDir`
+ * (src/engine/export), replying `jobResult` { files, signature }.
+ */
+export const ExportJobSchema = z.object({
+  type: z.literal('export'),
+  jobId: z.number().int().positive(),
+  checkpointDir: z.string(),
+  spec: RunSpecSchema,
+  format: ExportFormatSchema,
+  outDir: z.string(),
+  runId: z.number().int().positive(),
+  epoch: z.number().int().min(0),
+  classNames: z.array(z.string()),
+});
+export type ExportJob = z.infer<typeof ExportJobSchema>;
+
+/** Issue 13: class probabilities of images (uint8 HWC at the model's input shape, base64, decoded by main as the pack decodes) through a checkpoint; `jobResult` { probabilities: number[][] }. */
+export const ClassifyJobSchema = z.object({
+  type: z.literal('classify'),
+  jobId: z.number().int().positive(),
+  checkpointDir: z.string(),
+  spec: RunSpecSchema,
+  images: z.array(z.string()).min(1),
+});
+export type ClassifyJob = z.infer<typeof ClassifyJobSchema>;
+
+export const MainToEngineSchema = z.discriminatedUnion('type', [TrainJobSchema, InspectJobSchema, AttackJobSchema, LrRangeJobSchema, AugmentPreviewJobSchema, ExportJobSchema, ClassifyJobSchema, z.object({ type: z.literal('cancel') }), z.object({ type: z.literal('probe') })]);
 export type MainToEngine = z.infer<typeof MainToEngineSchema>;
 
 export const EngineToMainSchema = z.discriminatedUnion('type', [
@@ -48,6 +114,8 @@ export const EngineToMainSchema = z.discriminatedUnion('type', [
     trainAccuracy: z.number(),
     valLoss: z.number().nullable(),
     valAccuracy: z.number().nullable(),
+    /** Accuracy under PGD at the spec's training.adversarial.robustEpsilon on validation images; absent when not measured. */
+    valRobustAccuracy: z.number().nullable().optional(),
     learningRate: z.number(),
     seconds: z.number(),
   }),
@@ -59,7 +127,24 @@ export const EngineToMainSchema = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('predictions'), path: z.string(), count: z.number().int(), numClasses: z.number().int() }),
   /** Finished: test metrics are null when the dataset has no test split. */
-  z.object({ type: z.literal('done'), testLoss: z.number().nullable(), testAccuracy: z.number().nullable(), samplesPerSec: z.number(), cancelled: z.boolean() }),
+  /** `testedEpoch`: the 0-based epoch whose weights gave the test metrics and predictions (the best by the early-stopping monitor, else the last); `stoppedEarly`: early stopping ended training before its last epoch. */
+  z.object({
+    type: z.literal('done'),
+    testLoss: z.number().nullable(),
+    testAccuracy: z.number().nullable(),
+    samplesPerSec: z.number(),
+    cancelled: z.boolean(),
+    testedEpoch: z.number().int().nullable().optional(),
+    stoppedEarly: z.boolean().optional(),
+  }),
   z.object({ type: z.literal('failed'), error: z.string() }),
+  /** An inspect / attack job's progress: `done` of `total` units of `phase` (e.g. images, ε values). */
+  z.object({ type: z.literal('jobProgress'), phase: z.string(), done: z.number(), total: z.number() }),
+  /** An inspect / attack job's answer (main checks it against the job kind's result schema), then the engine exits. */
+  z.object({ type: z.literal('jobResult'), result: z.unknown() }),
+  /** The job stopped on `cancel` before its answer. */
+  z.object({ type: z.literal('jobCancelled') }),
+  /** Answer to `probe`: whether a usable GPU adapter exists (software adapters count only with LAYERWISE_ALLOW_SOFTWARE_GPU=1); `detail` names it, or says why there is none. */
+  z.object({ type: z.literal('probe'), gpu: z.boolean(), detail: z.string() }),
 ]);
 export type EngineToMain = z.infer<typeof EngineToMainSchema>;

@@ -17,6 +17,12 @@ export interface PackMeta {
   counts: { train: number; val: number; test: number };
   /** Content hash of the dataset version this pack was built from. */
   versionHash: string;
+  /**
+   * Checksums written by main when it built the pack (absent in packs built before them):
+   * SHA-256 hex of labels.i32 and splits.u8, and of pixels.u8 per block of
+   * `pixelBlockItems` items (the last block may be shorter), so damage names its items.
+   */
+  checksums?: { labels: string; splits: string; pixelBlockItems: number; pixelBlocks: string[] };
 }
 
 export const PACK_FILES = { meta: 'meta.json', pixels: 'pixels.u8', labels: 'labels.i32', splits: 'splits.u8' } as const;

@@ -1,277 +1,216 @@
 /**
  * Run specifications: plain JSON, validated by zod, stored whole with each run.
  *
+ * The model is a graph of named nodes (./layers.ts: the schemas, ./graph.ts: shapes and
+ * parameters, ./presets.ts: the lecture's networks), re-exported here.
  * Names follow Keras / TensorFlow.js (`conv2d`, `filters`, `kernelSize`, `strides`,
  * `padding`, `batchNormalization`, `dropout.rate`, `learningRate`) and PyTorch for the
- * learning-rate schedules (`StepLR.stepSize/gamma`, `ExponentialLR.gamma`).
+ * learning-rate schedules (`StepLR.stepSize/gamma`, `ExponentialLR.gamma`), Keras for
+ * early stopping and reduce-on-plateau (`monitor`, `patience`, `minDelta`, `mode`, `factor`).
  * Tensors are NHWC everywhere. The model outputs logits; the loss is softmax
  * cross-entropy computed from logits.
  */
+import { ADVERSARIAL_DEFAULTS, AdversarialTrainingSpecSchema } from './attack';
 import { z } from 'zod';
+import { fieldPath, SpecError, zodField } from './errors';
+import { describeModel } from './graph';
+import { ModelSpecSchema } from './layers';
+import { checkPretrained, PretrainedSpecSchema } from './pretrained';
+import { MONITOR_METRICS } from './metrics';
 
-export const PaddingSchema = z.enum(['same', 'valid']);
-export const ActivationSchema = z.enum(['linear', 'relu', 'tanh', 'sigmoid']);
+export * from './layers';
+export * from './graph';
+export { buildPreset, type PresetOptions } from './presets';
+export { SpecError } from './errors';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
-export const Conv2DLayerSchema = z
-  .object({
-    type: z.literal('conv2d'),
-    filters: int(1, 4096),
-    kernelSize: int(1, 15),
-    strides: int(1, 8).default(1),
-    padding: PaddingSchema.default('valid'),
-    activation: ActivationSchema.default('relu'),
-    useBias: z.boolean().default(true),
-  })
-  .strict();
-export const MaxPooling2DLayerSchema = z
-  .object({ type: z.literal('maxPooling2d'), poolSize: int(1, 8).default(2), strides: int(1, 8).optional(), padding: PaddingSchema.default('valid') })
-  .strict();
-export const AveragePooling2DLayerSchema = z
-  .object({ type: z.literal('averagePooling2d'), poolSize: int(1, 8).default(2), strides: int(1, 8).optional(), padding: PaddingSchema.default('valid') })
-  .strict();
-export const DenseLayerSchema = z
-  .object({ type: z.literal('dense'), units: int(1, 65536), activation: ActivationSchema.default('linear'), useBias: z.boolean().default(true) })
-  .strict();
-export const FlattenLayerSchema = z.object({ type: z.literal('flatten') }).strict();
-export const DropoutLayerSchema = z.object({ type: z.literal('dropout'), rate: z.number().min(0).lt(1) }).strict();
-export const BatchNormalizationLayerSchema = z
-  .object({ type: z.literal('batchNormalization'), momentum: z.number().gt(0).lt(1).default(0.99), epsilon: z.number().gt(0).max(1).default(1e-3) })
-  .strict();
-export const ActivationLayerSchema = z.object({ type: z.literal('activation'), activation: ActivationSchema }).strict();
+/** The learning rate every optimizer takes (tfjs `learningRate`); `initial`: where a form starts it (defaultLearningRate). */
+const learningRate = (initial: number) => z.number().gt(0).max(10).meta({ label: 'Learning rate', initial });
+const momentum = (d: number) => z.number().min(0).lt(1).default(d).meta({ label: 'Momentum' });
+const epsilon = () => z.number().gt(0).default(1e-7).meta({ label: 'ε', description: 'added to the denominator for numerical stability' });
 
-export const LayerSpecSchema = z.discriminatedUnion('type', [
-  Conv2DLayerSchema,
-  MaxPooling2DLayerSchema,
-  AveragePooling2DLayerSchema,
-  DenseLayerSchema,
-  FlattenLayerSchema,
-  DropoutLayerSchema,
-  BatchNormalizationLayerSchema,
-  ActivationLayerSchema,
-]);
-export type LayerSpec = z.infer<typeof LayerSpecSchema>;
-
-export const PresetNameSchema = z.enum(['linear', 'mlp', 'lenet5', 'custom']);
-export type PresetName = z.infer<typeof PresetNameSchema>;
-
-/** A network as a layer list. `inputShape` is [height, width, channels] in pixels (NHWC without N). */
-export const ModelSpecSchema = z
-  .object({
-    preset: PresetNameSchema.default('custom'),
-    inputShape: z.tuple([int(4, 1024), int(4, 1024), z.union([z.literal(1), z.literal(3)])]),
-    numClasses: int(2, 10000),
-    layers: z.array(LayerSpecSchema).min(1).max(200),
-  })
-  .strict();
-export type ModelSpec = z.infer<typeof ModelSpecSchema>;
-
-export const OptimizerSpecSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('sgd'), learningRate: z.number().gt(0).max(10) }).strict(),
-  z.object({ type: z.literal('momentum'), learningRate: z.number().gt(0).max(10), momentum: z.number().min(0).lt(1).default(0.9) }).strict(),
-  z
-    .object({ type: z.literal('rmsprop'), learningRate: z.number().gt(0).max(10), rho: z.number().gt(0).lt(1).default(0.9), momentum: z.number().min(0).lt(1).default(0), epsilon: z.number().gt(0).default(1e-7) })
-    .strict(),
-  z
-    .object({ type: z.literal('adam'), learningRate: z.number().gt(0).max(10), beta1: z.number().gt(0).lt(1).default(0.9), beta2: z.number().gt(0).lt(1).default(0.999), epsilon: z.number().gt(0).default(1e-7) })
-    .strict(),
-]);
+export const OptimizerSpecSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('sgd'), learningRate: learningRate(defaultLearningRate('sgd')) }).strict().meta({ label: 'SGD' }),
+    z.object({ type: z.literal('momentum'), learningRate: learningRate(defaultLearningRate('momentum')), momentum: momentum(0.9) }).strict().meta({ label: 'SGD with momentum' }),
+    z
+      .object({ type: z.literal('rmsprop'), learningRate: learningRate(defaultLearningRate('rmsprop')), rho: z.number().gt(0).lt(1).default(0.9).meta({ label: 'Rho', description: 'decay of the squared-gradient average' }), momentum: momentum(0), epsilon: epsilon() })
+      .strict()
+      .meta({ label: 'RMSProp' }),
+    z
+      .object({
+        type: z.literal('adam'),
+        learningRate: learningRate(defaultLearningRate('adam')),
+        beta1: z.number().gt(0).lt(1).default(0.9).meta({ label: 'β₁' }),
+        beta2: z.number().gt(0).lt(1).default(0.999).meta({ label: 'β₂' }),
+        epsilon: epsilon(),
+      })
+      .strict()
+      .meta({ label: 'Adam' }),
+  ])
+  .meta({ label: 'Optimizer' });
 export type OptimizerSpec = z.infer<typeof OptimizerSpecSchema>;
 
+/** The metric an epoch is judged by (early stopping, the best epoch, reduce-on-plateau). */
+function monitorSchema(initial: (typeof MONITOR_METRICS)[number]) {
+  return z
+    .enum(MONITOR_METRICS)
+    .default(initial)
+    .meta({ label: 'Monitor', optionLabels: { val_loss: 'Val loss', val_accuracy: 'Val accuracy', train_loss: 'Train loss', train_accuracy: 'Train accuracy' } });
+}
+
+/**
+ * Early stopping and the best epoch (Keras EarlyStopping with restore_best_weights): an
+ * epoch improves on the best so far when `monitor` is better by more than `minDelta` (lower
+ * for losses, higher for accuracies under mode 'auto'); training stops after `patience`
+ * epochs without improvement (0: never stops early). With `restoreBest` the test metrics,
+ * predictions and confusion matrix come from the best epoch's weights, else from the last.
+ */
+export const EarlyStoppingSpecSchema = z
+  .object({
+    monitor: monitorSchema('val_accuracy'),
+    patience: int(0, 1000).default(0).meta({ label: 'Patience', unit: 'epochs', description: '0 = never stop early' }),
+    minDelta: z.number().min(0).default(0).meta({ label: 'Min delta', step: 0.001 }),
+    mode: z.enum(['auto', 'min', 'max']).default('auto').meta({ label: 'Better is', optionLabels: { auto: 'Auto', min: 'Lower', max: 'Higher' } }),
+    restoreBest: z.boolean().default(true).meta({ label: 'Test the best epoch' }),
+  })
+  .strict()
+  .meta({ label: 'Early stopping' });
+export type EarlyStoppingSpec = z.infer<typeof EarlyStoppingSpecSchema>;
+
 /** Learning-rate schedule, applied per epoch (epoch counted from 0). */
-export const LearningRateScheduleSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('constant') }).strict(),
-  /** lr = learningRate · gamma^floor(epoch / stepSize)  (PyTorch StepLR). */
-  z.object({ type: z.literal('step'), stepSize: int(1, 10000), gamma: z.number().gt(0).max(1) }).strict(),
-  /** lr = learningRate · gamma^epoch  (PyTorch ExponentialLR). */
-  z.object({ type: z.literal('exponential'), gamma: z.number().gt(0).max(1) }).strict(),
-]);
+export const LearningRateScheduleSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('constant') }).strict().meta({ label: 'Constant' }),
+    /** lr = learningRate · gamma^floor(epoch / stepSize)  (PyTorch StepLR). */
+    z
+      .object({ type: z.literal('step'), stepSize: int(1, 10000).meta({ label: 'Step size', unit: 'epochs', initial: 1 }), gamma: z.number().gt(0).max(1).meta({ label: 'Gamma', initial: 0.5, step: 0.05 }) })
+      .strict()
+      .meta({ label: 'Step (StepLR)' }),
+    /** lr = learningRate · gamma^epoch  (PyTorch ExponentialLR). */
+    z.object({ type: z.literal('exponential'), gamma: z.number().gt(0).max(1).meta({ label: 'Gamma', initial: 0.9, step: 0.05 }) }).strict().meta({ label: 'Exponential (ExponentialLR)' }),
+    /** Linear warm-up, then one cosine half-period down to minLearningRate by the last epoch (Loshchilov & Hutter 2017, eq. 5); see learningRateAt. */
+    z
+      .object({
+        type: z.literal('cosine'),
+        warmupEpochs: int(0, 1000).default(0).meta({ label: 'Warm-up', unit: 'epochs' }),
+        minLearningRate: z.number().min(0).max(10).default(0).meta({ label: 'Final learning rate', step: 0.0001 }),
+      })
+      .strict()
+      .meta({ label: 'Cosine with warm-up' }),
+    /** Multiply the rate by `factor` when `monitor` has not improved by more than minDelta for `patience` epochs (Keras ReduceLROnPlateau, no cooldown). */
+    z
+      .object({
+        type: z.literal('plateau'),
+        monitor: monitorSchema('val_loss'),
+        factor: z.number().gt(0).lt(1).default(0.1).meta({ label: 'Factor', step: 0.05 }),
+        patience: int(1, 1000).default(2).meta({ label: 'Patience', unit: 'epochs' }),
+        minDelta: z.number().min(0).default(0).meta({ label: 'Min delta', step: 0.001 }),
+        minLearningRate: z.number().min(0).max(10).default(0).meta({ label: 'Lowest learning rate', step: 0.0001 }),
+      })
+      .strict()
+      .meta({ label: 'Reduce on plateau' }),
+  ])
+  .meta({ label: 'LR schedule' });
 export type LearningRateSchedule = z.infer<typeof LearningRateScheduleSchema>;
 
 /** Augmentation applied to training batches only. Pixel values are scaled to [0, 1] before noise. */
 export const AugmentationSpecSchema = z
   .object({
-    horizontalFlip: z.boolean().default(false),
+    horizontalFlip: z.boolean().default(false).meta({ label: 'Horizontal flip', description: 'mirror left–right; assumes mirror-symmetric classes (not digits, letters or text)' }),
     /** Random shift as a fraction of height/width, in [0, 0.5] (Keras RandomTranslation factor). */
-    randomTranslation: z.number().min(0).max(0.5).default(0),
+    randomTranslation: z.number().min(0).max(0.5).default(0).meta({ label: 'Random translation', unit: 'fraction', step: 0.05 }),
     /** Standard deviation of additive Gaussian noise on [0, 1] pixels (Keras GaussianNoise). */
-    gaussianNoise: z.number().min(0).max(1).default(0),
+    gaussianNoise: z.number().min(0).max(1).default(0).meta({ label: 'Gaussian noise σ', step: 0.01 }),
   })
-  .strict();
+  .strict()
+  .meta({ label: 'Augmentation' });
+
+/**
+ * The one set of run defaults: the schema fills them in, and the New-run form
+ * (src/renderer/lib/runForm.ts) and the `layerwise train` flags start from them.
+ */
+export const RUN_DEFAULTS = {
+  optimizer: 'adam',
+  batchSize: 64,
+  epochs: 2,
+  seed: 42,
+  maxTrainSamples: 0,
+  backend: 'auto',
+} as const;
+
+/** The default learning rate of an optimizer: 0.01 for SGD and momentum, 0.001 for RMSprop and Adam (the Keras defaults). */
+export function defaultLearningRate(type: 'sgd' | 'momentum' | 'rmsprop' | 'adam'): number {
+  return type === 'sgd' || type === 'momentum' ? 0.01 : 0.001;
+}
 
 export const TrainingSpecSchema = z
   .object({
     optimizer: OptimizerSpecSchema,
     learningRateSchedule: LearningRateScheduleSchema.default({ type: 'constant' }),
-    batchSize: int(1, 4096),
-    epochs: int(1, 1000),
+    batchSize: int(1, 4096).default(RUN_DEFAULTS.batchSize).meta({ label: 'Batch size' }),
+    epochs: int(1, 1000).default(RUN_DEFAULTS.epochs).meta({ label: 'Epochs' }),
     /** L1 and L2 penalties added to the loss for every kernel: l1·Σ|w| + l2·Σw². */
-    regularization: z.object({ l1: z.number().min(0).max(1).default(0), l2: z.number().min(0).max(1).default(0) }).strict().default({ l1: 0, l2: 0 }),
+    regularization: z
+      .object({ l1: z.number().min(0).max(1).default(0).meta({ label: 'L1', step: 0.0001 }), l2: z.number().min(0).max(1).default(0).meta({ label: 'L2', step: 0.0001 }) })
+      .strict()
+      .default({ l1: 0, l2: 0 })
+      .meta({ label: 'Regularization' }),
     augmentation: AugmentationSpecSchema.default({ horizontalFlip: false, randomTranslation: 0, gaussianNoise: 0 }),
     /** Cap on training samples per epoch (0 = all); for quick experiments. */
-    maxTrainSamples: int(0, 100_000_000).default(0),
+    maxTrainSamples: int(0, 100_000_000).default(RUN_DEFAULTS.maxTrainSamples).meta({ label: 'Max train samples', description: '0 = all', step: 1000 }),
+    earlyStopping: EarlyStoppingSpecSchema.default({ monitor: 'val_accuracy', patience: 0, minDelta: 0, mode: 'auto', restoreBest: true }),
+    /** Zhang et al. 2017, "Understanding deep learning requires rethinking generalization", §2: the training labels replaced by a seeded permutation of themselves (val and test keep theirs). */
+    randomLabels: z.boolean().default(false).meta({ label: 'Random labels', description: 'train on a seeded shuffle of the training labels (memorization): val accuracy stays at chance, and fitting the shuffled train labels takes many epochs (tens to hundreds; Zhang et al. 2017) without regularization' }),
+    /** FGSM / PGD-k examples mixed into training batches, and the robust accuracy metric (./attack.ts). */
+    adversarial: AdversarialTrainingSpecSchema.default(ADVERSARIAL_DEFAULTS),
   })
   .strict();
 export type TrainingSpec = z.infer<typeof TrainingSpecSchema>;
 
-export const BackendChoiceSchema = z.enum(['auto', 'gpu', 'cpu']);
+export const BackendChoiceSchema = z.enum(['auto', 'gpu', 'cpu']).meta({ label: 'Backend', optionLabels: { auto: 'Auto', gpu: 'GPU', cpu: 'CPU' } });
 export type BackendChoice = z.infer<typeof BackendChoiceSchema>;
 
 /** Everything needed to reproduce a run. */
 export const RunSpecSchema = z
   .object({
-    datasetId: z.number().int().positive(),
+    datasetId: z.number().int().positive().meta({ label: 'Dataset' }),
     model: ModelSpecSchema,
     training: TrainingSpecSchema,
-    seed: int(0, 2 ** 31 - 1),
-    backend: BackendChoiceSchema.default('auto'),
+    seed: int(0, 2 ** 31 - 1).default(RUN_DEFAULTS.seed).meta({ label: 'Seed' }),
+    backend: BackendChoiceSchema.default(RUN_DEFAULTS.backend),
+    /** A pre-trained backbone the model starts from (./pretrained.ts): weights file, input range, freeze point; absent: weights initialised from seed. */
+    pretrained: PretrainedSpecSchema.optional(),
   })
   .strict();
 export type RunSpec = z.infer<typeof RunSpecSchema>;
 export type RunSpecInput = z.input<typeof RunSpecSchema>;
 
-export interface PresetOptions {
-  inputShape: [number, number, 1 | 3];
-  numClasses: number;
-  /** Hidden units of the MLP: one or two layers. Default [128]. */
-  hiddenUnits?: number[];
-  /** Dropout rate before each hidden dense layer; 0 = no dropout layer. */
-  dropoutRate?: number;
-  /** Insert batchNormalization after each conv / hidden dense, before its activation. */
-  batchNormalization?: boolean;
-}
-
 /**
- * Build the layer list of a preset.
- * - linear: flatten → dense(numClasses)  (softmax regression; softmax lives in the loss)
- * - mlp: flatten → [dense(h) → relu]×1..2 → dense(numClasses)
- * - lenet5: conv 5×5 6 same → relu → maxpool 2 → conv 5×5 16 valid → relu → maxpool 2 →
- *   flatten → dense 120 → relu → dense 84 → relu → dense numClasses
- *   (LeCun et al. 1998, "Gradient-based learning applied to document recognition", with ReLU and max-pooling).
- * @throws Error when the preset is unknown or `hiddenUnits` has not 1 or 2 entries.
+ * Learning rate at a 0-based `epoch` of `epochs` under a schedule. Cosine: during the
+ * `warmupEpochs` w, linear warm-up lr = base·(e+1)/(w+1) (Goyal et al. 2017, §2.2, per
+ * epoch); then lr = min + ½(base − min)(1 + cos(π·(e − w)/(epochs − w))) (Loshchilov &
+ * Hutter 2017, SGDR eq. 5, one period of T = epochs − w epochs, no restart), so the first
+ * epoch after warm-up has the base rate. Plateau: the base rate (the engine lowers it as
+ * the monitored metric stalls; src/engine/schedules.ts).
  */
-export function buildPreset(name: Exclude<PresetName, 'custom'>, opts: PresetOptions): ModelSpec {
-  const bn = opts.batchNormalization ?? false;
-  const rate = opts.dropoutRate ?? 0;
-  const layers: LayerSpec[] = [];
-  const hidden = (units: number): void => {
-    if (rate > 0) layers.push({ type: 'dropout', rate });
-    layers.push({ type: 'dense', units, activation: bn ? 'linear' : 'relu', useBias: !bn });
-    if (bn) layers.push({ type: 'batchNormalization', momentum: 0.99, epsilon: 1e-3 }, { type: 'activation', activation: 'relu' });
-  };
-  const conv = (filters: number, padding: 'same' | 'valid'): void => {
-    layers.push({ type: 'conv2d', filters, kernelSize: 5, strides: 1, padding, activation: bn ? 'linear' : 'relu', useBias: !bn });
-    if (bn) layers.push({ type: 'batchNormalization', momentum: 0.99, epsilon: 1e-3 }, { type: 'activation', activation: 'relu' });
-    layers.push({ type: 'maxPooling2d', poolSize: 2, padding: 'valid' });
-  };
-  switch (name) {
-    case 'linear':
-      layers.push({ type: 'flatten' });
-      break;
-    case 'mlp': {
-      const units = opts.hiddenUnits ?? [128];
-      if (units.length < 1 || units.length > 2) throw new Error('hiddenUnits: the MLP preset takes one or two hidden layers');
-      layers.push({ type: 'flatten' });
-      units.forEach(hidden);
-      if (rate > 0) layers.push({ type: 'dropout', rate });
-      break;
-    }
-    case 'lenet5':
-      conv(6, 'same');
-      conv(16, 'valid');
-      layers.push({ type: 'flatten' });
-      hidden(120);
-      hidden(84);
-      if (rate > 0) layers.push({ type: 'dropout', rate });
-      break;
-    default:
-      throw new Error(`preset: unknown preset "${String(name)}"`);
-  }
-  layers.push({ type: 'dense', units: opts.numClasses, activation: 'linear', useBias: true });
-  return { preset: name, inputShape: opts.inputShape, numClasses: opts.numClasses, layers };
-}
-
-/** Output size of a convolution or pooling along one axis: (N + 2z − P)/s + 1 (lecture), rounded down; 'same' gives ceil(N/s). */
-export function convOutputSize(n: number, p: number, s: number, padding: 'same' | 'valid'): number {
-  return padding === 'same' ? Math.ceil(n / s) : Math.floor((n - p) / s) + 1;
-}
-
-/** Parameters of a conv2d layer: (P·P·d + 1)·K with bias (lecture), P·P·d·K without. */
-export function conv2dParams(kernelSize: number, inChannels: number, filters: number, useBias = true): number {
-  return (kernelSize * kernelSize * inChannels + (useBias ? 1 : 0)) * filters;
-}
-
-export interface LayerShapeInfo {
-  layer: LayerSpec;
-  outputShape: number[];
-  params: number;
-}
-
-/**
- * Output shape and parameter count of every layer, for display and for refusing a
- * spec whose spatial size collapses to zero.
- * @throws Error naming `model.layers[i]` when a layer's output would be empty or a
- *   conv/pooling layer follows flatten.
- */
-export function describeModel(model: ModelSpec): LayerShapeInfo[] {
-  let shape: number[] = [...model.inputShape];
-  const out: LayerShapeInfo[] = [];
-  model.layers.forEach((layer, i) => {
-    let params = 0;
-    const spatial = (): [number, number, number] => {
-      if (shape.length !== 3) throw new Error(`model.layers[${i}]: ${layer.type} needs an image input (height, width, channels), got [${shape.join(', ')}]`);
-      return shape as [number, number, number];
-    };
-    switch (layer.type) {
-      case 'conv2d': {
-        const [h, w, c] = spatial();
-        shape = [convOutputSize(h, layer.kernelSize, layer.strides, layer.padding), convOutputSize(w, layer.kernelSize, layer.strides, layer.padding), layer.filters];
-        params = conv2dParams(layer.kernelSize, c, layer.filters, layer.useBias);
-        break;
-      }
-      case 'maxPooling2d':
-      case 'averagePooling2d': {
-        const [h, w, c] = spatial();
-        const s = layer.strides ?? layer.poolSize;
-        shape = [convOutputSize(h, layer.poolSize, s, layer.padding), convOutputSize(w, layer.poolSize, s, layer.padding), c];
-        break;
-      }
-      case 'flatten':
-        shape = [shape.reduce((a, b) => a * b, 1)];
-        break;
-      case 'dense': {
-        const inUnits = shape[shape.length - 1];
-        if (shape.length !== 1) shape = [shape.reduce((a, b) => a * b, 1)];
-        params = (shape[0] ?? inUnits) * layer.units + (layer.useBias ? layer.units : 0);
-        shape = [layer.units];
-        break;
-      }
-      case 'batchNormalization':
-        params = 4 * (shape[shape.length - 1] ?? 0);
-        break;
-      default:
-        break;
-    }
-    if (shape.some((d) => !(d >= 1))) throw new Error(`model.layers[${i}]: ${layer.type} output would be empty (shape [${shape.join(', ')}]); use a larger input or 'same' padding`);
-    out.push({ layer, outputShape: [...shape], params });
-  });
-  const last = shape[shape.length - 1];
-  if (shape.length !== 1 || last !== model.numClasses) {
-    throw new Error(`model.layers: the last layer must output numClasses (${model.numClasses}) logits, got shape [${shape.join(', ')}]`);
-  }
-  return out;
-}
-
-/** Learning rate at a 0-based epoch under a schedule. */
-export function learningRateAt(base: number, schedule: LearningRateSchedule, epoch: number): number {
+export function learningRateAt(base: number, schedule: LearningRateSchedule, epoch: number, epochs: number): number {
   switch (schedule.type) {
     case 'constant':
+    case 'plateau':
       return base;
     case 'step':
       return base * Math.pow(schedule.gamma, Math.floor(epoch / schedule.stepSize));
     case 'exponential':
       return base * Math.pow(schedule.gamma, epoch);
+    case 'cosine': {
+      const w = schedule.warmupEpochs;
+      if (epoch < w) return (base * (epoch + 1)) / (w + 1);
+      const period = Math.max(1, epochs - w);
+      const min = schedule.minLearningRate;
+      return min + 0.5 * (base - min) * (1 + Math.cos((Math.PI * Math.min(epoch - w, period)) / period));
+    }
   }
 }
 
@@ -279,8 +218,7 @@ export function learningRateAt(base: number, schedule: LearningRateSchedule, epo
 export function formatZodError(err: z.ZodError, root = ''): string {
   return err.issues
     .map((iss) => {
-      const path = [root, ...iss.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))].filter(Boolean).join('.').replace(/\.\[/g, '[');
-      return `${path || '(root)'}: ${iss.message}`;
+      return `${fieldPath(iss.path, root) || '(root)'}: ${iss.message}`;
     })
     .join('\n');
 }
@@ -288,19 +226,12 @@ export function formatZodError(err: z.ZodError, root = ''): string {
 /**
  * Parse and check a run spec: schema, then model shapes.
  * @returns the spec with defaults filled in.
- * @throws SpecError whose message names the offending field.
+ * @throws SpecError whose message and `field` name the offending field.
  */
 export function parseRunSpec(input: unknown): RunSpec {
   const r = RunSpecSchema.safeParse(input);
-  if (!r.success) throw new SpecError(formatZodError(r.error));
-  try {
-    describeModel(r.data.model);
-  } catch (e) {
-    throw new SpecError((e as Error).message.replace(/^model\./, 'model.'));
-  }
+  if (!r.success) throw new SpecError(formatZodError(r.error), zodField(r.error));
+  describeModel(r.data.model);
+  if (r.data.pretrained) checkPretrained(r.data.model, r.data.pretrained);
   return r.data;
-}
-
-export class SpecError extends Error {
-  override name = 'SpecError';
 }

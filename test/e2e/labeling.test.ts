@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, sharedData, shot, startHost, type Host, newWatchedPage } from './harness';
+import { importThroughUi, launchBrowser, sharedData, shot, startHost, type Host, newWatchedPage } from './harness';
 
 const cifar = sharedData('cifar10-subset', 'train');
 
@@ -60,11 +60,7 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
   });
 
   it('imports a folder with two classes and unlabeled images, and opens the labeling view', async () => {
-    await page.goto(host.url);
-    await page.getByTestId('import-path').fill(folder);
-    await page.getByTestId('import-name').fill('cats and dogs');
-    await page.getByTestId('import-button').click();
-    await expect.poll(async () => page.getByTestId('import-summary').getAttribute('data-status'), { timeout: 60_000, interval: 250 }).toBe('done');
+    await importThroughUi(page, host, folder, { name: 'cats and dogs', timeoutMs: 60_000 });
     expect(await page.getByTestId('import-imported').innerText()).toContain('36');
     await page.getByTestId('import-open-dataset').click();
     await page.getByTestId('open-labeling').click();
@@ -167,8 +163,12 @@ describe.skipIf(!existsSync(cifar))('labeling in the browser (needs ../shared/da
     await page.getByTestId('labeling-view').waitFor();
     await expect.poll(total, { timeout: 20_000 }).toBe(39);
     await expect.poll(() => historyRows().count(), { timeout: 10_000 }).toBe(rowsBefore);
-    expect(await historyRows().first().getAttribute('data-undone')).toBe('true');
-    expect(await page.getByTestId('history-redo').isEnabled()).toBe(true);
+    // The newest action is the exclusion (undoable, issue 7); it discarded the redo stack of the undone pair, as editors do.
+    expect(await historyRows().first().getAttribute('data-kind')).toBe('exclude');
+    expect(await historyRows().first().innerText()).toContain('1 image excluded from training (“blurry”)');
+    expect(await historyRows().first().getAttribute('data-undone')).toBe('false');
+    expect(await historyRows().nth(1).getAttribute('data-undone')).toBe('true');
+    expect(await page.getByTestId('history-redo').isEnabled()).toBe(false);
     await page.locator(`[data-testid=grid-tile][data-item-id="${first}"]`).waitFor();
     expect(await tileClass(first)).toBe('cat');
     expect(await page.locator(`[data-testid=grid-tile][data-item-id="${first}"]`).getAttribute('data-excluded')).toBe('true');

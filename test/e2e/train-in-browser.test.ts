@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, sharedData, shot, startHost, type Host, newWatchedPage } from './harness';
+import { importThroughUi, launchBrowser, sharedData, shot, startHost, type Host, newWatchedPage } from './harness';
 
 const cifar = sharedData('cifar10-subset');
 const points = async (page: Page, testid: string): Promise<number> => Number((await page.getByTestId(testid).getAttribute('data-points')) ?? '0');
@@ -29,10 +29,7 @@ describe.skipIf(!existsSync(cifar))('train in the browser (needs ../shared/data/
   });
 
   it('imports a real folder through the UI', async () => {
-    await page.goto(host.url);
-    await page.getByTestId('import-path').fill(cifar);
-    await page.getByTestId('import-button').click();
-    await expect.poll(async () => page.getByTestId('import-summary').getAttribute('data-status'), { timeout: 180_000, interval: 500 }).toBe('done');
+    await importThroughUi(page, host, cifar);
     await shot(page, '01-imported');
     expect(await page.getByTestId('import-imported').innerText()).toMatch(/5,?000/);
     const row = page.getByTestId('dataset-row').first();

@@ -13,7 +13,7 @@ import { augmentBatch } from '../../src/engine/augment';
 import { buildModel, crossEntropyFromLogits, penalisedKernels, setDropoutSeeds, trainableVariables, weightPenalty } from '../../src/engine/model';
 import { nativeAddon } from '../../src/engine/kernels/native';
 import { Rng } from '../../src/engine/random';
-import { buildPreset, type ModelSpec } from '../../src/shared/spec';
+import { buildPreset, ModelSpecSchema, type ModelSpec } from '../../src/shared/spec';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -96,7 +96,7 @@ describe('buildModel', () => {
   });
 
   it('analytic gradient = numerical gradient (central differences) for conv(stride 2, same) + BN + avg-pool + dense', () => {
-    const spec: ModelSpec = {
+    const spec = ModelSpecSchema.parse({
       preset: 'custom',
       inputShape: [8, 8, 1],
       numClasses: 3,
@@ -109,7 +109,7 @@ describe('buildModel', () => {
         { type: 'flatten' },
         { type: 'dense', units: 3, activation: 'linear', useBias: true },
       ],
-    };
+    });
     const model = buildModel(spec, 3);
     const { x } = fixedBatch(4, 8, 8, 9);
     const y = tf.tensor1d([0, 1, 2, 1], 'int32');
@@ -172,7 +172,7 @@ describe('augmentBatch', () => {
 });
 
 describe.skipIf(!nativeAddon())('batch normalization layer (native training path on wasm)', () => {
-  const spec: ModelSpec = {
+  const spec = ModelSpecSchema.parse({
     preset: 'custom',
     inputShape: [12, 12, 3],
     numClasses: 4,
@@ -186,7 +186,7 @@ describe.skipIf(!nativeAddon())('batch normalization layer (native training path
       { type: 'batchNormalization', momentum: 0.99, epsilon: 1e-5 },
       { type: 'dense', units: 4, activation: 'linear', useBias: true },
     ],
-  };
+  });
   /** Two training steps' logits, gradients and every weight (incl. moving statistics) after them. */
   async function run(backend: string): Promise<{ vals: Float32Array[]; names: string[]; json: string }> {
     await tf.setBackend(backend);

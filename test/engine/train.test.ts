@@ -9,11 +9,12 @@ import { rmSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/engine/backend';
-import { evaluate, train } from '../../src/engine/train';
+import { evaluate } from '../../src/engine/train';
 import { readPack } from '../../src/engine/pack-reader';
-import { EngineToMainSchema, type EngineToMain, type TrainJob } from '../../src/shared/engine-protocol';
+import type { EngineToMain, TrainJob } from '../../src/shared/engine-protocol';
 import { buildPreset, learningRateAt, parseRunSpec, type RunSpecInput } from '../../src/shared/spec';
 import { writeSyntheticPack } from './helpers/pack';
+import { runJob } from './helpers/run';
 
 let dir = '';
 let pack = '';
@@ -37,19 +38,7 @@ function job(training: Partial<RunSpecInput['training']> = {}, model: RunSpecInp
   return { type: 'train', runId: 1, spec, packDir: pack, outDir: join(dir, `out-${++runNo}`) };
 }
 
-async function run(j: TrainJob, onMsg?: (m: EngineToMain) => void, signal?: { aborted: boolean }): Promise<EngineToMain[]> {
-  const msgs: EngineToMain[] = [];
-  await train(
-    j,
-    (m) => {
-      EngineToMainSchema.parse(m);
-      msgs.push(m);
-      onMsg?.(m);
-    },
-    signal,
-  );
-  return msgs;
-}
+const run = runJob;
 
 const strip = (msgs: EngineToMain[]) =>
   msgs.filter((m) => m.type === 'metrics' || m.type === 'done').map((m) => (m.type === 'metrics' ? { ...m, seconds: 0 } : { ...m, samplesPerSec: 0 }));
@@ -68,7 +57,7 @@ describe('train', () => {
       const p = msgs[i - 1];
       expect(p.type === 'progress' && p.step === (e + 1) * steps - 1 && p.totalSteps === 2 * steps).toBe(true);
       const metrics = msgs[i] as Extract<EngineToMain, { type: 'metrics' }>;
-      expect(metrics.learningRate).toBeCloseTo(learningRateAt(3e-3, j.spec.training.learningRateSchedule, e), 12);
+      expect(metrics.learningRate).toBeCloseTo(learningRateAt(3e-3, j.spec.training.learningRateSchedule, e, 2), 12);
       expect(metrics.valAccuracy).not.toBeNull();
       const cp = msgs[i + 1];
       expect(cp).toEqual({ type: 'checkpoint', epoch: e, path: join(j.outDir, `epoch-${e}`, 'model.json') });
@@ -81,11 +70,13 @@ describe('train', () => {
     expect(done.testAccuracy).not.toBeNull();
     expect(done.samplesPerSec).toBeGreaterThan(0);
 
-    // Reload the last checkpoint (TF.js layers format) and evaluate it: same test metrics.
-    const mj = JSON.parse(readFileSync(join(j.outDir, 'epoch-1', 'model.json'), 'utf8'));
+    // Reload the tested (best by validation accuracy) checkpoint (TF.js layers format) and evaluate it: same test metrics.
+    const vals = [0, 1].map((e) => (msgs.find((m) => m.type === 'metrics' && m.epoch === e) as Extract<EngineToMain, { type: 'metrics' }>).valAccuracy!);
+    expect(done.testedEpoch).toBe(vals[1] > vals[0] ? 1 : 0);
+    const mj = JSON.parse(readFileSync(join(j.outDir, `epoch-${done.testedEpoch}`, 'model.json'), 'utf8'));
     expect(mj.format).toBe('layers-model');
     expect(mj.weightsManifest[0].paths).toEqual(['weights.bin']);
-    const w = readFileSync(join(j.outDir, 'epoch-1', 'weights.bin'));
+    const w = readFileSync(join(j.outDir, `epoch-${done.testedEpoch}`, 'weights.bin'));
     const model = await tfl.loadLayersModel(
       tf.io.fromMemory({ modelTopology: mj.modelTopology, weightSpecs: mj.weightsManifest[0].weights, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.length) }),
     );

@@ -19,6 +19,8 @@
  *   For a sum of n terms the rounding error bound is about n·2⁻²⁴·Σ|terms|; for the
  *   sizes here (n ≤ a few hundred) that stays well below 1e-4 of the result's scale.
  * - training (train(), a few steps): looser, see the comment at TRAIN_TOL.
+ * Over 400 lines: one process holds the WebGPU backend (tfjs backends are process-wide), so
+ * every WebGPU check lives in this one file.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync, fork } from 'node:child_process';
@@ -143,7 +145,9 @@ describe.skipIf(!gpu)('WebGPU (Dawn) against the cpu backend', () => {
     const ours = new Set<unknown>();
     for (const l of engineKernelLayers.values()) for (const c of [l.wasm, l.native]) if (c) ours.add(c.kernelFunc);
     // Every kernel the presets' training needs exists on webgpu, and it is tfjs' own.
-    const needed = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'AvgPool', 'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'FusedBatchNorm', 'Sum', 'Mean', 'Tile', 'Relu', 'Step', 'Tanh', 'Sigmoid', 'Softmax', 'Max', 'Exp', 'Log', 'OneHot', 'ArgMax', 'Floor', 'Sqrt', 'Rsqrt', 'Abs', 'Sign', 'Square'];
+    const needed = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPool', 'MaxPoolGrad', 'AvgPool', 'AvgPoolGrad', 'BatchMatMul', '_FusedMatMul', 'FusedBatchNorm', 'Sum', 'Mean', 'Tile', 'Relu', 'Step', 'Tanh', 'Sigmoid', 'Softmax', 'Max', 'Exp', 'Log', 'OneHot', 'ArgMax', 'Floor', 'Sqrt', 'Rsqrt', 'Abs', 'Sign', 'Square',
+      // the graph spec's ops (issue 8): add, concatenate, global pooling, depthwise convolution, zero padding, relu6 / elu / leaky relu, and their gradients
+      'Add', 'Concat', 'SplitV', 'Slice', 'PadV2', 'DepthwiseConv2dNative', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'Relu6', 'Elu', 'EluGrad', 'LeakyRelu', 'Greater', 'LessEqual', 'Select', 'Equal', 'Cast'];
     for (const name of needed) {
       const k = tf.getKernel(name, 'webgpu');
       expect(k, `${name} on webgpu`).toBeDefined();
@@ -284,6 +288,79 @@ describe.skipIf(!gpu)('WebGPU (Dawn) against the cpu backend', () => {
         return [act(xt), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(act(a), rt)))(xt)];
       });
     }
+  });
+
+  describe('graph ops (issue 8)', () => {
+    const dwCases: { h: number; c: number; k: number; s: number; pad: 'same' | 'valid'; m: number }[] = [];
+    for (const m of [1, 2]) for (const s of [1, 2]) for (const pad of ['same', 'valid'] as const) dwCases.push({ h: 8, c: 3, k: 3, s, pad, m });
+    for (const c of dwCases) {
+      const tag = `depthwise ${c.k}x${c.k} ×${c.m} stride ${c.s} ${c.pad} on ${c.h}x${c.h}x${c.c}`;
+      it(`${tag}: forward, d x, d filter`, async () => {
+        const rng = new Rng(c.s * 10 + c.m + (c.pad === 'same' ? 1 : 0));
+        const xs: [number, number, number, number] = [2, c.h, c.h, c.c];
+        const fs: [number, number, number, number] = [c.k, c.k, c.c, c.m];
+        const x = randArray(rng, 2 * c.h * c.h * c.c);
+        const f = randArray(rng, c.k * c.k * c.c * c.m, 0.5);
+        const o = c.pad === 'same' ? Math.ceil(c.h / c.s) : Math.floor((c.h - c.k) / c.s) + 1;
+        const r = randArray(rng, 2 * o * o * c.c * c.m);
+        await compare(tag, ['depthwise', 'dx', 'dfilter'], () => {
+          const xt = tf.tensor4d(x, xs);
+          const ft = tf.tensor4d(f, fs);
+          const rt = tf.tensor4d(r, [2, o, o, c.c * c.m]);
+          const dw = (a: tf.Tensor, w: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
+          const [dx, df] = tf.grads((a: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(dw(a, w), rt)))([xt, ft]);
+          return [dw(xt, ft), dx, df];
+        });
+      });
+    }
+
+    it('add, concatenate, global average / max pooling, zero padding: forward and gradients', async () => {
+      const rng = new Rng(21);
+      const a = randArray(rng, 2 * 5 * 6 * 3);
+      const b = randArray(rng, 2 * 5 * 6 * 3);
+      const c2 = randArray(rng, 2 * 5 * 6 * 2);
+      const rCat = randArray(rng, 2 * 5 * 6 * 5);
+      const rPool = randArray(rng, 2 * 3);
+      const rPad = randArray(rng, 2 * 8 * 7 * 3);
+      await compare('graph merges and pools', ['add', 'd add', 'concat', 'd concat (a)', 'd concat (c)', 'gap', 'd gap', 'gmp', 'd gmp', 'pad', 'd pad'], () => {
+        const at = tf.tensor4d(a, [2, 5, 6, 3]);
+        const bt = tf.tensor4d(b, [2, 5, 6, 3]);
+        const ct = tf.tensor4d(c2, [2, 5, 6, 2]);
+        const cat = (p: tf.Tensor, q: tf.Tensor) => tf.concat([p, q], -1);
+        const pad = (p: tf.Tensor) => tf.pad(p, [[0, 0], [1, 2], [0, 1], [0, 0]]);
+        const gap = (p: tf.Tensor) => tf.mean(p, [1, 2]);
+        const gmp = (p: tf.Tensor) => tf.max(p, [1, 2]);
+        const rp = tf.tensor2d(rPool, [2, 3]);
+        const [dcA, dcC] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(cat(p, q), tf.tensor4d(rCat, [2, 5, 6, 5]))))([at, ct]);
+        return [
+          tf.add(at, bt),
+          tf.grad((p: tf.Tensor) => tf.sum(tf.mul(tf.add(p, bt), bt)))(at),
+          cat(at, ct),
+          dcA,
+          dcC,
+          gap(at),
+          tf.grad((p: tf.Tensor) => tf.sum(tf.mul(gap(p), rp)))(at),
+          gmp(at),
+          tf.grad((p: tf.Tensor) => tf.sum(tf.mul(gmp(p), rp)))(at),
+          pad(at),
+          tf.grad((p: tf.Tensor) => tf.sum(tf.mul(pad(p), tf.tensor4d(rPad, [2, 8, 7, 3]))))(at),
+        ];
+      });
+    });
+
+    it('relu6, elu, leaky relu: forward and gradients', async () => {
+      const rng = new Rng(23);
+      const x = randArray(rng, 300, 4);
+      const r = randArray(rng, 300);
+      const acts = { relu6: tf.relu6, elu: tf.elu, leakyRelu: (a: tf.Tensor) => tf.leakyRelu(a, 0.2) } as const;
+      for (const [name, act] of Object.entries(acts)) {
+        await compare(name, ['forward', 'gradient'], () => {
+          const xt = tf.tensor1d(x);
+          const rt = tf.tensor1d(r);
+          return [act(xt), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(act(a), rt)))(xt)];
+        });
+      }
+    });
   });
 
   it("softmax cross-entropy from logits (the engine's crossEntropyFromLogits): loss and gradient", async () => {

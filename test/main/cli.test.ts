@@ -3,42 +3,27 @@
  * exists, the real bin/layerwise.cjs process with Ctrl+C (SIGINT) during training.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseInputSize, runCli, table, type CliIO } from '../../src/main/host/cli-program';
+import { parseInputSize, runCli, table } from '../../src/main/host/cli-program';
+import { argv, io } from './cli-io';
+import { defaultRunForm } from '../../src/renderer/lib/runForm';
+import type { RunSpec } from '../../src/shared/spec';
 import { REPO_ROOT, tempDataDir, tempDir, type TempDataDir } from '../helpers';
+import { childrenOf, processAlive } from '../helpers/proc';
 import { cifar, tinyCifarFolder } from './runs-helpers';
-
-function io(onLine?: (line: string, interrupt: () => void) => void): CliIO & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  let handler: (() => void) | null = null;
-  return {
-    lines,
-    errors,
-    out(line) {
-      lines.push(line);
-      onLine?.(line, () => handler?.());
-    },
-    err: (line) => errors.push(line),
-    progressStream: { isTTY: false } as NodeJS.WriteStream,
-    onInterrupt(h) {
-      handler = h;
-      return () => {
-        handler = null;
-      };
-    },
-  };
-}
-
-const argv = (...args: string[]): string[] => ['node', 'layerwise', ...args];
 
 describe('CLI helpers', () => {
   it('parses --input-size HxWxC', () => {
     expect(parseInputSize('28x28x1')).toEqual([28, 28, 1]);
     expect(() => parseInputSize('28x28')).toThrow('HxWxC');
     expect(() => parseInputSize('28x28x2')).toThrow('HxWxC');
+  });
+  it('serve --no-token is refused off loopback (exit 2, before anything listens)', async () => {
+    const o = io();
+    expect(await runCli(argv('serve', '--no-token', '--host', '0.0.0.0', '--port', '0'), o)).toBe(2);
+    expect(o.errors.join('\n')).toContain('--no-token is allowed on a loopback address only');
   });
   it('pads tables', () => {
     expect(table(['id', 'name'], [['1', 'linear']])).toEqual(['id  name', '--  ------', '1   linear']);
@@ -75,6 +60,22 @@ describe.skipIf(!cifar)('layerwise import / train / runs (in-process, real engin
     expect(text).toMatch(/epoch 1: train loss \d+\.\d+ acc \d+\.\d+%/);
     expect(text).toMatch(/run 1 completed/);
     expect(text).toMatch(/test accuracy \d+\.\d+%/);
+  });
+
+  it('train without --batch-size, --epochs, --seed or --optimizer stores the New-run form\'s defaults', async () => {
+    const o = io();
+    const code = await runCli(argv('train', '--dataset', 'tiny', '--preset', 'linear', '--max-train-samples', '8', '--data-dir', dir.root), o);
+    expect(o.errors).toEqual([]);
+    expect(code).toBe(0);
+    const runId = Number(/^run (\d+):/.exec(o.lines[0])![1]);
+    const db = dir.openDb();
+    const spec = JSON.parse((db.prepare('SELECT spec FROM runs WHERE id = ?').get(runId) as { spec: string }).spec) as RunSpec;
+    const form = defaultRunForm();
+    expect(spec.training.batchSize).toBe(form.training.batchSize);
+    expect(spec.training.epochs).toBe(form.training.epochs);
+    expect(spec.seed).toBe(form.seed);
+    expect(spec.training.optimizer).toMatchObject({ type: form.training.optimizer.type, learningRate: form.training.optimizer.learningRate });
+    expect(spec.backend).toBe(form.backend);
   });
 
   it('refuses bad options (exit 2) and an unknown dataset (exit 1)', async () => {
@@ -116,9 +117,14 @@ describe.skipIf(!cifar)('layerwise import / train / runs (in-process, real engin
     const text = o.lines.join('\n');
     expect(text).toContain('completed');
     expect(text).toContain('cancelled');
+    const db = dir.openDb();
+    db.prepare("UPDATE items SET excluded = 1, exclude_reason = 'blurry' WHERE id IN (SELECT id FROM items ORDER BY id LIMIT 2)").run();
     const d = io();
     expect(await runCli(argv('datasets', '--data-dir', dir.root), d)).toBe(0);
     expect(d.lines.join('\n')).toContain('32×32×3');
+    // Excluded images are counted apart, as on the dataset page.
+    expect(d.lines[0]).toMatch(/^id\s+name\s+images\s+excluded\s+classes/);
+    expect(d.lines[2]).toMatch(/^\d+\s+\S+\s+\d+\s+2\s+/);
   });
 });
 
@@ -152,27 +158,7 @@ describe.skipIf(!cifar || !existsSync(builtCli))('bin/layerwise.cjs (built CLI p
     return { child, exited, output: () => out };
   }
 
-  /** Child process ids of `pid` (from /proc). */
-  function childrenOf(pid: number): number[] {
-    return readdirSync('/proc')
-      .filter((n) => /^\d+$/.test(n))
-      .filter((n) => {
-        try {
-          return readFileSync(`/proc/${n}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(pid);
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
-  }
-  const alive = (pid: number): boolean => {
-    try {
-      const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[0];
-      return state !== 'Z' && state !== 'X';
-    } catch {
-      return false;
-    }
-  };
+  const alive = processAlive;
 
   it('Ctrl+C at a terminal (SIGINT to the whole process group) cancels the run: exit 130, status cancelled, database consistent', async () => {
     const imp = spawnSync(process.execPath, [bin, 'import', input.path, '--data-dir', dir.root], { encoding: 'utf8' });
@@ -202,7 +188,7 @@ describe.skipIf(!cifar || !existsSync(builtCli))('bin/layerwise.cjs (built CLI p
     expect(alive(engines[0])).toBe(false);
     console.log(`orphaned engine exited ${Date.now() - t0} ms after the CLI was killed`);
     const runs = spawnSync(process.execPath, [bin, 'runs', '--data-dir', dir.root], { encoding: 'utf8' });
-    expect(runs.stdout).toMatch(/^2\s.*failed/m);
+    expect(runs.stdout).toMatch(/^2\s.*interrupted/m);
     const db = dir.openDb();
     expect(db.prepare('SELECT error FROM runs WHERE id = 2').get()).toEqual({ error: 'interrupted: the app stopped during the run' });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');

@@ -193,6 +193,70 @@ describe.skipIf(!cifar)('labeling on 2 CIFAR-10 classes (15 train + 5 test each,
     await call('items.move', { datasetId: ds.id, itemIds: [train[0].id, train[1].id], split: 'train' });
   });
 
+  it('undo and redo cover exclusions, split moves and merges (across a restart); History says each in words, the import too', async () => {
+    type History = { groups: { kind: string; text: string; undone: boolean; source: string; count: number }[]; canUndo: boolean; canRedo: boolean };
+    const state = (): string => JSON.stringify(allItems().map((i) => [i.id, i.classId, i.split, i.excluded, i.excludeReason]));
+    const history = (): Promise<History> => call<History>('labels.history', { datasetId: ds.id });
+    const start = state();
+    const train = app.datasets.items({ datasetId: ds.id, offset: 0, limit: 100, split: 'train', classId: cls('cat').id }).items;
+    const [a, b, c] = train;
+    const catImages = app.datasets.items({ datasetId: ds.id, offset: 0, limit: 1, classId: cls('cat').id }).total;
+    const undo = () => call<{ groupId: number | null; changed: number }>('labels.undo', { datasetId: ds.id });
+    const redo = () => call<{ groupId: number | null; changed: number }>('labels.redo', { datasetId: ds.id });
+
+    // exclude a with a reason, then b and a again with another reason: undo restores a's first reason
+    await call('items.exclude', { datasetId: ds.id, itemIds: [a.id], excluded: true, reason: 'blurry' });
+    const afterFirst = state();
+    expect(await call('items.exclude', { datasetId: ds.id, itemIds: [a.id, b.id], excluded: true, reason: 'not a cat' })).toEqual({ changed: 2 });
+    await call('items.move', { datasetId: ds.id, itemIds: [b.id, c.id], split: 'val' });
+    const afterMove = state();
+    await call('classes.merge', { sourceClassId: cls('cat').id, targetClassId: cls('airplane').id });
+    const afterMerge = state();
+    let h = await history();
+    expect(h.groups.slice(0, 4).map((g) => g.text)).toEqual([
+      `class “cat” merged into “airplane” (${catImages} images)`,
+      '2 images moved to val (from train)',
+      '2 images excluded from training (“not a cat”)',
+      '1 image excluded from training (“blurry”)',
+    ]);
+    // The oldest line: what the import did.
+    expect(h.groups.at(-1)).toMatchObject({ kind: 'import', source: 'import', count: 41, text: '41 images imported into 2 classes' });
+
+    events.length = 0;
+    expect(await undo()).toMatchObject({ changed: catImages });
+    expect(state()).toBe(afterMove);
+    expect(await undo()).toMatchObject({ changed: 2 });
+    expect(events.some((e) => e.event === 'dataset.changed' && e.payload.what === 'splits')).toBe(true);
+    expect(app.datasets.items({ datasetId: ds.id, offset: 0, limit: 100, split: 'val' }).items.map((i) => i.id)).not.toContain(b.id);
+    expect(await undo()).toMatchObject({ changed: 2 });
+    expect(state()).toBe(afterFirst);
+    expect(app.datasets.items({ datasetId: ds.id, offset: 0, limit: 10, excluded: true }).items.map((i) => [i.id, i.excludeReason])).toEqual([[a.id, 'blurry']]);
+    h = await history();
+    expect(h.groups.slice(0, 4).map((g) => g.undone)).toEqual([true, true, true, false]);
+    expect(h.canRedo).toBe(true);
+
+    // the redo stack survives a restart; redo re-applies in order
+    await restart();
+    await redo();
+    await redo();
+    expect(state()).toBe(afterMove);
+    await redo();
+    expect(state()).toBe(afterMerge);
+    expect((await redo()).groupId).toBeNull();
+    // back to the start: every action undone, nothing left over
+    for (let k = 0; k < 4; k++) await undo();
+    expect(state()).toBe(start);
+    expect(app.datasets.get(ds.id).classes.map((x) => x.name)).toEqual(['airplane', 'cat']);
+    // a new action discards the redo stack, and is itself undoable
+    await call('items.exclude', { datasetId: ds.id, itemIds: [c.id], excluded: true });
+    h = await history();
+    expect(h.canRedo).toBe(false);
+    expect(h.groups[0]).toMatchObject({ kind: 'exclude', text: '1 image excluded from training', undone: false, source: 'user' });
+    expect(h.groups.filter((g) => g.kind === 'import')).toHaveLength(1);
+    await undo();
+    expect(state()).toBe(start);
+  });
+
   it('setSplit keeps test items in test unless allowFromTest', async () => {
     const testIds = (): number[] => app.datasets.items({ datasetId: ds.id, offset: 0, limit: 100, split: 'test' }).items.map((i) => i.id).sort();
     const before = testIds();

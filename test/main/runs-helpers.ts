@@ -4,7 +4,7 @@
  */
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultEngineEntry, NodeEngineLauncher, type EngineLauncher, type EngineProcess } from '../../src/main/engine-launcher';
+import { defaultEngineEntry, NodeEngineLauncher, type EngineLauncher, type EngineProcess, type LaunchOptions } from '../../src/main/engine-launcher';
 import type { RunSpecInput } from '../../src/shared/spec';
 import { buildPreset } from '../../src/shared/spec';
 import { sharedData } from '../helpers';
@@ -25,10 +25,13 @@ export function tinyCifarFolder(dir: string, classes = ['airplane', 'cat'], perC
 /** Records every engine it launches (to kill one in a test). */
 export class RecordingLauncher implements EngineLauncher {
   readonly launched: EngineProcess[] = [];
+  /** The options of each launch, in order. */
+  readonly options: (LaunchOptions | undefined)[] = [];
   constructor(private readonly inner: EngineLauncher = new NodeEngineLauncher(defaultEngineEntry())) {}
-  launch(): EngineProcess {
-    const p = this.inner.launch();
+  launch(opts?: LaunchOptions): EngineProcess {
+    const p = this.inner.launch(opts);
     this.launched.push(p);
+    this.options.push(opts);
     return p;
   }
 }

@@ -2,12 +2,15 @@
  * RunService and the API router against a real SQLite file, real dataset import and a
  * real engine process (src/engine/entry.ts run with tsx).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, createApiHandler, toApiError } from '../../src/main/services/api-router';
+import { ApiError } from '../../src/shared/errors';
+import { createApiHandler, toApiError } from '../../src/main/services/api-router';
 import { createApp, type App } from '../../src/main/services/app';
-import { INTERRUPTED, OWNER_FILE } from '../../src/main/services/runs';
+import { INTERRUPTED } from '../../src/main/services/runs';
+import { processStartTime } from '../../src/main/db/owners';
+import { hostname } from 'node:os';
 import type { ApiEvent } from '../../src/main/events';
 import { SpecError } from '../../src/shared/spec';
 import type { Metric, RunDetail, RunSummary } from '../../src/shared/api';
@@ -42,10 +45,10 @@ describe('API router', () => {
     datasets: {
       list: () => [],
       get: (id: number) => {
-        throw new Error(`datasetId: ${id} not found`);
+        throw new ApiError('not_found', `datasetId: ${id} not found`, 'datasetId');
       },
       startImport: () => {
-        throw new Error('path: /nope does not exist');
+        throw new ApiError('invalid_params', 'path: /nope does not exist', 'path');
       },
       cancelImport: () => false,
       getImport: () => null,
@@ -59,7 +62,7 @@ describe('API router', () => {
         throw new ApiError('not_found', 'run 9 not found', 'runId');
       },
       start: async () => {
-        throw new SpecError('training.batchSize: Too small: expected number to be >=1');
+        throw new SpecError('training.batchSize: Too small: expected number to be >=1', 'training.batchSize');
       },
       cancel: () => ({ ok: false }),
       metrics: () => [],
@@ -97,6 +100,12 @@ describe('API router', () => {
     expect(toApiError(new Error('DatasetService: disposed')).code).toBe('internal');
   });
 
+  it('never guesses a code from message text: a plain Error is internal whatever it says', () => {
+    expect(toApiError(new Error('datasetId: 3 not found'))).toEqual({ code: 'internal', message: 'datasetId: 3 not found' });
+    expect(toApiError(new Error('path: /x does not exist'))).toEqual({ code: 'internal', message: 'path: /x does not exist' });
+    expect(toApiError(new ApiError('conflict', 'name: taken', 'name'))).toEqual({ code: 'conflict', message: 'name: taken', field: 'name' });
+  });
+
   it('normalises results (cancelImport boolean → { ok })', async () => {
     expect(await handle('imports.cancel', { jobId: 1 })).toEqual({ ok: false });
     expect(await handle('datasets.delete', { datasetId: 1 })).toEqual({ ok: true });
@@ -115,7 +124,7 @@ describe.skipIf(!cifar)('runs with a real engine on 2 CIFAR-10 classes × 20 ima
     input = tempDir();
     tinyCifarFolder(input.path);
     launcher = new RecordingLauncher();
-    app = createApp({ dataDir: dir.root, launcher, api: { validateResults: true }, cancelTimeoutMs: 3000 });
+    app = createApp({ dataDir: dir.root, launcher, api: { validateResults: true }, cancelTimeoutMs: 3000, concurrency: 1 });
     const { jobId } = (await app.handle('datasets.import', { path: input.path, name: 'tiny' })) as { jobId: number };
     const job = await app.datasets.waitForImport(jobId);
     expect(job.status).toBe('done');
@@ -281,7 +290,7 @@ describe.skipIf(!cifar)('runs with a real engine on 2 CIFAR-10 classes × 20 ima
 });
 
 describe('interrupted runs', () => {
-  it('on start, runs left running/queued by a dead process are marked failed; a live owner keeps its runs', async () => {
+  it('on start, runs left running by a dead process are marked interrupted (not failed), queued ones stay queued (for a host that adopts them: test/main/sweeps.test.ts); a live owner keeps its runs', async () => {
     const dir = tempDataDir();
     try {
       const db = dir.openDb();
@@ -291,20 +300,22 @@ describe('interrupted runs', () => {
       ins.run(2, 'queued');
       ins.run(3, 'running');
       ins.run(4, 'completed');
-      // Run 3 belongs to a live process (our parent), run 1 to a dead one.
+      // Run 3 belongs to a live process (our parent), run 1 to a dead one (owners in the database: src/main/db/owners.ts).
+      const proc = db.prepare('INSERT INTO processes (id, pid, host, proc_start, started_at, heartbeat_at, heartbeat_ms) VALUES (?, ?, ?, ?, 0, 0, 2000)');
+      const own = db.prepare('UPDATE runs SET owner_id = ? WHERE id = ?');
       for (const [id, pid] of [
         [1, 2 ** 22 + 12345],
         [3, process.ppid],
       ]) {
-        mkdirSync(join(dir.paths.runs, String(id)), { recursive: true });
-        writeFileSync(join(dir.paths.runs, String(id), OWNER_FILE), JSON.stringify({ pid }));
+        proc.run(`p${id}`, pid, hostname(), processStartTime(pid));
+        own.run(`p${id}`, id);
       }
       db.close();
       const app = createApp({ dataDir: dir.root, launcher: new RecordingLauncher() });
       try {
         const byId = new Map(app.runs.list().map((r) => [r.id, r]));
-        expect(byId.get(1)).toMatchObject({ status: 'failed', error: INTERRUPTED });
-        expect(byId.get(2)).toMatchObject({ status: 'failed', error: INTERRUPTED });
+        expect(byId.get(1)).toMatchObject({ status: 'interrupted', error: INTERRUPTED });
+        expect(byId.get(2)).toMatchObject({ status: 'queued', error: null });
         expect(byId.get(3)?.status).toBe('running');
         expect(byId.get(4)?.status).toBe('completed');
       } finally {

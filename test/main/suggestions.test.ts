@@ -11,11 +11,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32, shuffle } from '../../src/main/services/datasets-split';
 import { createApp, type App } from '../../src/main/services/app';
-import type { ConfusionMatrix, DatasetDetail, LabelSuggestion } from '../../src/shared/api';
+import type { ConfusionMatrix, DatasetDetail, LabelSuggestion, Result } from '../../src/shared/api';
+import { wilsonInterval } from '../../src/main/services/quality-gate';
+import { ApiError } from '../../src/shared/errors';
 import { buildPreset } from '../../src/shared/spec';
 import { REPO_ROOT, sharedData, tempDataDir, type TempDataDir } from '../helpers';
 
 const mnist = sharedData('mnist-test-idx');
+const hymenoptera = sharedData('hymenoptera');
 
 const fashionSample = join(REPO_ROOT, 'resources', 'sample', 'fashion-mnist-test');
 
@@ -102,6 +105,10 @@ describe.skipIf(!mnist)('label-error suggestions on MNIST with 5% planted noise 
     // ranked by score (p(suggested) − p(given)), descending
     for (let i = 1; i < suggestions.length; i++) expect(suggestions[i].score).toBeLessThanOrEqual(suggestions[i - 1].score);
     expect(suggestions.every((s) => s.item.split === 'val' || s.item.split === 'test')).toBe(true);
+    // A model this good passes the gate: its val accuracy's 95 % lower bound is far above the majority rate.
+    const { gate } = (await app.handle('suggestions.list', { runId, limit: 1 })) as Result<'suggestions.list'>;
+    expect(gate).toMatchObject({ passed: true, split: 'val', n: ds.counts.val });
+    expect(gate!.lower).toBeGreaterThan(gate!.majorityRate);
   }, 900_000);
 
   it('runs.confusion counts the run’s val predictions; a cell lists exactly its items', async () => {
@@ -134,7 +141,9 @@ describe.skipIf(!mnist)('label-error suggestions on MNIST with 5% planted noise 
     await app.handle('suggestions.resolve', { runId, itemId: c.item.id, action: 'reject' });
     const all = (await app.handle('suggestions.list', { runId, status: 'all', limit: 3 })) as { suggestions: LabelSuggestion[] };
     expect(all.suggestions.map((s) => s.status)).toEqual(['accepted', 'excluded', 'rejected']);
-    // the accept is undoable on its own
+    // the exclusion is an undo group of its own (undone first), and so is the accept
+    expect(app.labels.undo(ds.id)).toMatchObject({ changed: 1 });
+    expect(app.datasets.items({ datasetId: ds.id, offset: 0, limit: 5000, excluded: true }).items.find((i) => i.id === b.item.id)).toBeUndefined();
     expect(app.labels.undo(ds.id)).toMatchObject({ changed: 1 });
     expect(app.labels.history({ datasetId: ds.id, itemId: a.item.id }).events[0].undone).toBe(true);
     await expect(app.handle('suggestions.resolve', { runId, itemId: 999_999, action: 'reject' })).rejects.toMatchObject({ code: 'not_found', field: 'itemId' });
@@ -156,4 +165,76 @@ describe.skipIf(!existsSync(fashionSample))('label-error suggestions on Fashion-
     // Fashion-MNIST is harder (shirt / T-shirt / pullover / coat look alike), so the bar is lower than MNIST's, still 8× chance.
     expect(precision).toBeGreaterThanOrEqual(0.4);
   }, 900_000);
+});
+
+describe('the suggestion gate: Wilson score interval', () => {
+  it('matches the published values (Wilson 1927; e.g. Newcombe 1998, Stat Med 17: 857–872, table I)', () => {
+    // 0/10 → [0, 0.2775]; 5/10 → [0.2366, 0.7634]; 81/263 → [0.2553, 0.3662] (Newcombe's examples)
+    const r = (x: [number, number]) => x.map((v) => Number(v.toFixed(4)));
+    expect(r(wilsonInterval(0, 10))).toEqual([0, 0.2775]);
+    expect(r(wilsonInterval(5, 10))).toEqual([0.2366, 0.7634]);
+    expect(r(wilsonInterval(81, 263))).toEqual([0.2553, 0.3662]);
+  });
+});
+
+describe.skipIf(!hymenoptera)('hymenoptera (train + val, no test split) with a chance-level model', () => {
+  let dir: TempDataDir;
+  let app: App;
+  let runId: number;
+  let ds: DatasetDetail;
+  beforeAll(async () => {
+    dir = tempDataDir();
+    app = createApp({ dataDir: dir.root, api: { validateResults: true } });
+    const job = await app.datasets.waitForImport((await app.datasets.startImport({ path: hymenoptera!, name: 'hymenoptera' })).jobId);
+    ds = app.datasets.get(job.datasetId!);
+    expect(ds.counts.test).toBe(0);
+    // An untrained linear model (learning rate 1e-9): what chance looks like, with confident softmax outputs.
+    ({ runId } = await app.runs.start({
+      spec: {
+        datasetId: ds.id,
+        model: buildPreset('linear', { inputShape: [32, 32, 3], numClasses: 2 }),
+        training: { optimizer: { type: 'sgd', learningRate: 1e-9 }, batchSize: 32, epochs: 1 },
+        seed: 5,
+        backend: 'auto',
+      },
+    }));
+    expect((await app.runs.waitFor(runId)).status).toBe('completed');
+  }, 300_000);
+  afterAll(async () => {
+    await app?.shutdown(5000);
+    dir?.cleanup();
+  });
+
+  it('test accuracy is null, not 0; the confusion matrix is of val (the split with images), and test is refused', async () => {
+    const run = (await app.handle('runs.get', { runId })) as Result<'runs.get'>;
+    expect(run.testAccuracy).toBeNull();
+    expect(run.testLoss).toBeNull();
+    expect(app.db.prepare('SELECT test_accuracy FROM runs WHERE id = ?').pluck().get(runId)).toBeNull();
+    const cm = (await app.handle('runs.confusion', { runId })) as ConfusionMatrix;
+    expect(cm.split).toBe('val');
+    expect(cm.splitCounts).toEqual({ train: ds.counts.train, val: ds.counts.val, test: 0 });
+    expect(cm.counts.flat().reduce((a, b) => a + b, 0)).toBe(ds.counts.val);
+    let err: unknown;
+    await app.handle('runs.confusion', { runId, split: 'test' }).catch((e) => (err = e));
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ code: 'invalid_params', field: 'split' });
+    expect((err as Error).message).toContain(`run ${runId} has no test images; its predictions cover train (${ds.counts.train}), val (${ds.counts.val})`);
+  });
+
+  it('offers no suggestions, and says why with the figures (val accuracy interval vs the majority-class rate)', async () => {
+    const r = (await app.handle('suggestions.list', { runId })) as Result<'suggestions.list'>;
+    const gate = r.gate!;
+    const byClass = new Map(ds.classes.map((c) => [c.id, c.counts.val]));
+    const majority = Math.max(...byClass.values());
+    expect(gate).toMatchObject({ passed: false, split: 'val', n: ds.counts.val });
+    expect(gate.majorityRate).toBeCloseTo(majority / ds.counts.val, 12);
+    expect(byClass.get(gate.majorityClassId!)).toBe(majority);
+    const right = app.db.prepare("SELECT COUNT(*) FROM predictions WHERE run_id = ? AND split = 'val' AND given_class_id = predicted_class_id").pluck().get(runId) as number;
+    expect(gate.correct).toBe(right);
+    expect([gate.lower, gate.upper]).toEqual(wilsonInterval(right, ds.counts.val));
+    expect(gate.lower).toBeLessThanOrEqual(gate.majorityRate);
+    expect(r.total).toBe(0);
+    expect(r.suggestions).toEqual([]);
+    console.log(`hymenoptera, untrained linear: val accuracy ${(gate.accuracy! * 100).toFixed(1)}% (95% ${(gate.lower * 100).toFixed(1)}–${(gate.upper * 100).toFixed(1)}%), majority ${(gate.majorityRate * 100).toFixed(1)}%: no suggestions`);
+  });
 });

@@ -4,11 +4,11 @@
  * current state lists exactly those changes. Deleting a class a frozen version uses keeps
  * the version's manifest intact. Real SQLite file, real CIFAR-10 images, real engine process.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/main/blobs';
-import { normalizeBuffer } from '../../src/main/import/index';
+import { normalizeBuffer } from '../../src/main/images/image';
 import { createApp, type App } from '../../src/main/services/app';
 import type { ConfusionMatrix, DatasetDetail, DatasetVersion, Item, VersionDiff } from '../../src/shared/api';
 import { tempDataDir, tempDir, type TempDataDir } from '../helpers';
@@ -63,7 +63,7 @@ describe.skipIf(!cifar)('dataset versions with a real engine run (2 CIFAR-10 cla
     changed.excluded = train[4];
     await app.handle('items.exclude', { datasetId: ds.id, itemIds: [train[4].id], excluded: true, reason: 'cropped' });
     const ship = readFileSync(join(cifar!, 'test', 'ship', readdirSync(join(cifar!, 'test', 'ship')).sort()[0]));
-    changed.uploadedHash = sha256((await normalizeBuffer(ship)).png);
+    changed.uploadedHash = sha256((await normalizeBuffer(ship)).bytes);
     expect(await app.handle('items.upload', { datasetId: ds.id, files: [{ name: 'ship.png', dataBase64: ship.toString('base64') }] })).toMatchObject({ imported: 1 });
 
     const done = await app.runs.waitFor(runId);
@@ -119,5 +119,65 @@ describe.skipIf(!cifar)('dataset versions with a real engine run (2 CIFAR-10 cla
       [cat.id, 1, 'cat'],
     ]);
     expect(app.db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+});
+
+describe.skipIf(!cifar)('counts agree on every page and in versions (2 CIFAR-10 classes × 20, 4 unlabeled, 3 excluded)', () => {
+  let dir: TempDataDir;
+  let input: { path: string; cleanup(): void };
+  let app: App;
+  beforeAll(() => {
+    dir = tempDataDir();
+    input = tempDir();
+    tinyCifarFolder(input.path);
+    // Four loose images in the root: imported unlabeled.
+    const frogs = join(cifar!, 'test', 'frog');
+    for (const f of readdirSync(frogs).filter((n) => n.endsWith('.png')).sort().slice(0, 4)) writeFileSync(join(input.path, `frog-${f}`), readFileSync(join(frogs, f)));
+    app = createApp({ dataDir: dir.root, launcher: new RecordingLauncher(), api: { validateResults: true } });
+  });
+  afterAll(async () => {
+    await app?.shutdown(2000);
+    input?.cleanup();
+    dir?.cleanup();
+  });
+
+  it('excluded images are counted apart everywhere: summary, detail, class table, labeling filters, versions', async () => {
+    const job = await app.datasets.waitForImport((await app.datasets.startImport({ path: input.path, name: 'counts' })).jobId);
+    const id = job.datasetId!;
+    const items = (f: Record<string, unknown> = {}): { total: number } => app.datasets.items({ datasetId: id, offset: 0, limit: 1, ...f });
+    const before = app.datasets.get(id);
+    const cat = before.classes.find((c) => c.name === 'cat')!;
+    // Exclude two labeled cats (one in train, one in val or test) and one unlabeled image.
+    const catTrain = app.datasets.items({ datasetId: id, offset: 0, limit: 1, classId: cat.id, split: 'train' }).items[0];
+    const catHeld = app.datasets.items({ datasetId: id, offset: 0, limit: 100, classId: cat.id }).items.find((i) => i.split !== 'train')!;
+    const loose = app.datasets.items({ datasetId: id, offset: 0, limit: 1, unlabeled: true }).items[0];
+    await app.handle('items.exclude', { datasetId: id, itemIds: [catTrain.id, catHeld.id, loose.id], excluded: true, reason: 'test' });
+
+    const summary = ((await app.handle('datasets.list', {})) as DatasetDetail[]).find((d) => d.id === id)!;
+    const detail = (await app.handle('datasets.get', { datasetId: id })) as DatasetDetail;
+    expect(summary.itemCount).toBe(44);
+    expect(summary.excludedCount).toBe(3);
+    for (const d of [summary, detail]) {
+      expect(d.itemCount).toBe(44);
+      expect(d.excludedCount).toBe(3);
+      // split counts: images not excluded, labeled or not — what the labeling grid shows with "hide excluded"
+      for (const s of ['train', 'val', 'test'] as const) expect(d.counts[s]).toBe(items({ split: s, excluded: false }).total);
+      expect(d.counts.train + d.counts.val + d.counts.test + d.excludedCount!).toBe(d.itemCount);
+    }
+    expect(items({ excluded: true }).total).toBe(summary.excludedCount);
+    // class table: labeled images not excluded, per split — the labeling grid filtered to the class and split, excluded hidden
+    for (const c of detail.classes) {
+      for (const s of ['train', 'val', 'test'] as const) expect(c.counts[s]).toBe(items({ classId: c.id, split: s, excluded: false }).total);
+      expect(c.counts.total).toBe(items({ classId: c.id, excluded: false }).total);
+    }
+    expect(detail.classes.find((c) => c.id === cat.id)!.counts.total).toBe(cat.counts.total - 2);
+    const labeled = detail.classes.reduce((s, c) => s + c.counts.total, 0);
+    expect(labeled + items({ unlabeled: true, excluded: false }).total + summary.excludedCount!).toBe(summary.itemCount);
+    expect(labeled).toBe(38);
+    // versions: the frozen training set is the class counts' train + val + test
+    await app.datasets.prepareTraining(id, [32, 32, 3]);
+    const [v] = (await app.handle('versions.list', { datasetId: id })) as DatasetVersion[];
+    expect(v.itemCount).toBe(detail.classes.reduce((s, c) => s + c.counts.train + c.counts.val + c.counts.test, 0));
+    expect(v.itemCount).toBe(38);
   });
 });

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { ApiError, WsClient, apiSocketUrl, pageToken, type WebSocketCtor } from '../../src/renderer/api/client';
+import { ApiError, WsClient, apiSocketUrl, pageToken, takePageToken, urlWithoutToken, type WebSocketCtor } from '../../src/renderer/api/client';
 
 // happy-dom's WebSocket (the environment's browser WebSocket).
 const BrowserWebSocket = (globalThis as unknown as { WebSocket: WebSocketCtor }).WebSocket ?? (window as unknown as { WebSocket: WebSocketCtor }).WebSocket;
@@ -133,6 +133,19 @@ describe('transport URLs', () => {
     expect(apiSocketUrl({ protocol: 'http:', host: '127.0.0.1:8080', search: '?token=t%201', hash: '#/runs' })).toBe('ws://127.0.0.1:8080/api?token=t%201');
     expect(apiSocketUrl({ protocol: 'https:', host: 'gpu.example', search: '', hash: '' })).toBe('wss://gpu.example/api');
     expect(pageToken({ search: '', hash: '#/runs?token=xyz' })).toBe('xyz');
+  });
+
+  it('takes the token from the URL the host printed, remembers it for the tab and removes it from the address bar', () => {
+    window.history.replaceState(null, '', '/?token=s3cret-token#/runs/3?tab=curves&token=s3cret-token');
+    window.sessionStorage.clear();
+    expect(takePageToken(window)).toBe('s3cret-token');
+    expect(window.location.search).toBe('');
+    expect(window.location.hash).toBe('#/runs/3?tab=curves');
+    expect(window.sessionStorage.getItem('layerwise.token')).toBe('s3cret-token');
+    // A reload (the token no longer in the URL) still has it; the socket URL carries it.
+    expect(takePageToken(window)).toBe('s3cret-token');
+    expect(apiSocketUrl(window.location, takePageToken(window))).toBe(`ws://${window.location.host}/api?token=s3cret-token`);
+    expect(urlWithoutToken('http://h:1/?a=1&token=x#/d?token=y')).toBe('http://h:1/?a=1#/d');
   });
 });
 

@@ -11,7 +11,7 @@ import App from '../../src/renderer/App.vue';
 import ClassesPanel from '../../src/renderer/components/ClassesPanel.vue';
 import { setApi } from '../../src/renderer/api';
 import { createAppRouter } from '../../src/renderer/router';
-import type { ClassInfo, DatasetDetail, RunDetail } from '../../src/shared/api';
+import type { ClassInfo, DatasetDetail, Metric, RunDetail } from '../../src/shared/api';
 import { buildPreset } from '../../src/shared/spec';
 import { FakeApi } from './fakeApi';
 import { fashion, run } from './fixtures';
@@ -108,7 +108,7 @@ describe('From a run’s mistakes back to the labels', () => {
       .handle('runs.get', () => runDetail)
       .handle('runs.metrics', () => [])
       .handle('datasets.get', () => detail)
-      .handle('runs.confusion', (p) => ({ runId: 7, split: p.split, classIds: [11, 12], classNames: ['T-shirt', 'Trouser'], counts: p.split === 'test' ? [[90, 10], [5, 95]] : [[40, 2], [0, 50]], accuracy: 0.925 }))
+      .handle('runs.confusion', (p) => ({ runId: 7, split: p.split ?? 'test', splitCounts: { train: 800, val: 92, test: 200 }, classIds: [11, 12], classNames: ['T-shirt', 'Trouser'], counts: p.split === 'test' ? [[90, 10], [5, 95]] : [[40, 2], [0, 50]], accuracy: 0.925 }))
       .handle('suggestions.list', () => ({
         total: 2,
         suggestions: [
@@ -191,10 +191,10 @@ describe('A cancelled run', () => {
       ...run({ id: 8, name: 'stopped', status: 'cancelled', testAccuracy: null, bestValAccuracy: null }),
       spec: { datasetId: 3, model: buildPreset('linear', { inputShape: [28, 28, 1], numClasses: 2 }), training: { optimizer: { type: 'adam', learningRate: 0.001 }, batchSize: 32, epochs: 5 } as never, seed: 1, backend: 'auto' } as never,
     };
-    const metrics = [
-      ...Array.from({ length: 470 }, (_, s) => ({ name: 'loss', epoch: s < 300 ? 0 : 1, step: s, value: 1 / (s + 1), time: s })),
-      { name: 'valAccuracy', epoch: 0, step: null, value: 0.712, time: 300 },
-      { name: 'valLoss', epoch: 0, step: null, value: 0.8, time: 300 },
+    const metrics: Metric[] = [
+      ...Array.from({ length: 470 }, (_, s) => ({ name: 'loss' as const, epoch: s < 300 ? 0 : 1, step: s, value: 1 / (s + 1), time: s })),
+      { name: 'val_accuracy', epoch: 0, step: null, value: 0.712, time: 300 },
+      { name: 'val_loss', epoch: 0, step: null, value: 0.8, time: 300 },
     ];
     const pinia = createPinia();
     setActivePinia(pinia);
@@ -211,5 +211,61 @@ describe('A cancelled run', () => {
     expect(wrapper.get('[data-testid="run-best-val"]').text()).toBe('71.20%');
     expect(wrapper.get('[data-testid="run-stopped"]').text()).toBe('stopped at epoch 2/5, step 470');
     expect(wrapper.find('[data-testid="run-results"]').exists()).toBe(false);
+  });
+});
+
+describe('A run without a test split, from a model no better than chance', () => {
+  const noTest: RunDetail = {
+    ...run({ id: 9, name: 'hymenoptera', status: 'completed', testAccuracy: null, testLoss: null, bestValAccuracy: 0.51, datasetVersionId: 4 }),
+    spec: { datasetId: 3, model: buildPreset('linear', { inputShape: [32, 32, 3], numClasses: 2 }), training: { optimizer: { type: 'sgd', learningRate: 1e-9 }, batchSize: 32, epochs: 1 } as never, seed: 5, backend: 'auto' } as never,
+  };
+
+  async function mountNoTest(): Promise<VueWrapper> {
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    api
+      .handle('datasets.list', () => [fashion])
+      .handle('runs.list', () => [noTest])
+      .handle('runs.get', () => noTest)
+      .handle('runs.metrics', () => [])
+      .handle('datasets.get', () => detail)
+      // The server's pick when no split is asked: val (the run has no test images).
+      .handle('runs.confusion', (p) => ({ runId: 9, split: p.split ?? 'val', splitCounts: { train: 245, val: 153, test: 0 }, classIds: [11, 12], classNames: ['T-shirt', 'Trouser'], counts: p.split === 'train' ? [[100, 24], [90, 31]] : [[40, 30], [45, 38]], accuracy: 0.51 }))
+      .handle('suggestions.list', () => ({
+        total: 0,
+        suggestions: [],
+        gate: { passed: false, split: 'val', n: 153, correct: 78, accuracy: 78 / 153, lower: 0.431, upper: 0.588, majorityClassId: 12, majorityRate: 83 / 153 },
+      }))
+      .handle('labels.history', () => ({ events: [], canUndo: false, canRedo: false }))
+      .handle('versions.list', () => []);
+    router = createAppRouter(createMemoryHistory());
+    await router.push('/runs/9');
+    await router.isReady();
+    wrapper = mount(App, { global: { plugins: [pinia, router], stubs: { EChart: true } }, attachTo: document.body });
+    await settle();
+    return wrapper;
+  }
+
+  it('says "no test split" instead of a test accuracy, and draws the val matrix, saying so', async () => {
+    const w = await mountNoTest();
+    expect(w.get('[data-testid="run-test-accuracy"]').text()).toBe('no test split');
+    expect(w.find('[data-testid="run-test-loss"]').exists()).toBe(false);
+    expect(api.calls.filter((c) => c.name === 'runs.confusion').map((c) => c.params)).toEqual([{ runId: 9 }]);
+    expect(w.get('[data-testid="confusion-matrix"]').attributes('data-split')).toBe('val');
+    expect(w.get('[data-testid="confusion-accuracy"]').text()).toBe('val accuracy 51.00%');
+    expect(w.get('[data-testid="confusion-split-note"]').text()).toBe('No test split in this run: the matrix counts its val images (153).');
+    expect(w.get('[data-testid="confusion-split-test"]').attributes('disabled')).toBeDefined();
+    expect(w.get('[data-testid="confusion-split-val"]').classes()).toContain('on');
+    await w.get('[data-testid="confusion-split-train"]').trigger('click');
+    await settle();
+    expect(w.get('[data-testid="confusion-matrix"]').attributes('data-split')).toBe('train');
+  });
+
+  it('shows no suggestions and says why, with the figures', async () => {
+    const w = await mountNoTest();
+    expect(w.findAll('[data-testid="suggestion-row"]')).toHaveLength(0);
+    expect(w.get('[data-testid="suggestions-gate"]').text()).toBe(
+      'No suggestions: the model is not clearly better than chance. Its val accuracy is 51.0% (95 % interval 43.1%–58.8%, 153 images), and always answering “Trouser” scores 54.2%. Suggestions are shown only when the interval\'s lower end is above that.',
+    );
   });
 });

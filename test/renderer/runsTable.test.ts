@@ -18,6 +18,21 @@ beforeEach(() => {
 afterEach(() => setApi(null));
 
 describe('RunsTable', () => {
+  it('a completed run without test accuracy says "no test split" (a failed one shows —)', () => {
+    const w = mount(RunsTable, { props: { runs: [run({ id: 4, status: 'completed', testAccuracy: null, testLoss: null }), run({ id: 5, status: 'failed', testAccuracy: null })] } });
+    const cells = w.findAll('[data-testid="run-row-test-accuracy"]').map((c) => c.text());
+    expect(cells).toEqual(['no test split', '—']);
+  });
+
+  it('a long sweep run name is clipped with an ellipsis, the whole name in its title (trial item 8)', () => {
+    const name = 'ablation-lenet5 · model.dropoutRate=0.5, model.batchNormalization=on, training.regularization=L2 0.0001, training.augmentation=on · seed 3';
+    const w = mount(RunsTable, { props: { runs: [run({ id: 9, name })] } });
+    const cell = w.get('[data-testid="run-row-name"]');
+    expect(cell.attributes('title')).toBe(name);
+    expect(cell.classes()).toContain('clip');
+    // That the metric columns stay on a 1400 px page is checked in the E2E test (test/e2e/compare.test.ts).
+  });
+
   it('renders statuses and accuracies from the store', async () => {
     const store = useRunsStore();
     store.list = [
@@ -50,7 +65,7 @@ describe('RunsTable', () => {
     api.emit('run.status', { runId: 5, status: 'running', backend: 'webgpu', error: null });
     expect(store.list[0].status).toBe('running');
     expect(store.list[0].backend).toBe('webgpu');
-    api.emit('run.metrics', { runId: 5, metrics: [{ name: 'valAccuracy', epoch: 0, step: null, value: 0.7, time: 1 }] });
+    api.emit('run.metrics', { runId: 5, metrics: [{ name: 'val_accuracy', epoch: 0, step: null, value: 0.7, time: 1 }] });
     expect(store.list[0].bestValAccuracy).toBe(0.7);
     api.emit('run.status', { runId: 5, status: 'completed', backend: 'webgpu', error: null });
     await flushPromises();

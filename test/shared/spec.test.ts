@@ -38,9 +38,10 @@ describe('presets', () => {
   });
   it('MLP takes one or two hidden layers, with dropout and batch normalization when asked', () => {
     const m = buildPreset('mlp', { inputShape: [28, 28, 1], numClasses: 10, hiddenUnits: [256, 64], dropoutRate: 0.5, batchNormalization: true });
-    expect(m.layers.filter((l) => l.type === 'dense').map((l) => (l.type === 'dense' ? l.units : 0))).toEqual([256, 64, 10]);
-    expect(m.layers.filter((l) => l.type === 'dropout')).toHaveLength(3);
-    expect(m.layers.filter((l) => l.type === 'batchNormalization')).toHaveLength(2);
+    const layers = (m.nodes ?? []).map((n) => n.layer);
+    expect(layers.filter((l) => l.type === 'dense').map((l) => (l.type === 'dense' ? l.units : 0))).toEqual([256, 64, 10]);
+    expect(layers.filter((l) => l.type === 'dropout')).toHaveLength(3);
+    expect(layers.filter((l) => l.type === 'batchNormalization')).toHaveLength(2);
     expect(() => buildPreset('mlp', { inputShape: [28, 28, 1], numClasses: 10, hiddenUnits: [1, 2, 3] })).toThrow(/hiddenUnits/);
   });
 });
@@ -55,9 +56,9 @@ describe('parseRunSpec', () => {
   it.each([
     [(s: any) => (s.training.batchSize = 0), /training\.batchSize/],
     [(s: any) => (s.training.optimizer.learningRate = -1), /training\.optimizer\.learningRate/],
-    [(s: any) => (s.model.layers[0].kernelSize = 0), /model\.layers\[0\]\.kernelSize/],
+    [(s: any) => (s.model.nodes[0].layer.kernelSize = 0), /model\.nodes\[0\]\.layer\.kernelSize/],
     [(s: any) => (s.training.optimizer = { type: 'adagrad', learningRate: 0.1 }), /training\.optimizer/],
-    [(s: any) => (s.model.layers.splice(3, 0, { type: 'dropout', rate: 1.5 })), /model\.layers\[3\]\.rate/],
+    [(s: any) => (s.model.nodes[3].layer = { type: 'dropout', rate: 1.5 }), /model\.nodes\[3\]\.layer\.rate/],
     [(s: any) => (s.seed = 1.5), /seed/],
   ])('refuses bad field %#, naming it', (mutate, field) => {
     const s = baseSpec();
@@ -68,7 +69,7 @@ describe('parseRunSpec', () => {
   it('refuses a network whose spatial size collapses, naming the layer', () => {
     const s = baseSpec();
     s.model = buildPreset('lenet5', { inputShape: [8, 8, 1], numClasses: 10 });
-    expect(() => parseRunSpec(s)).toThrow(/model\.layers\[\d+\]/);
+    expect(() => parseRunSpec(s)).toThrow(/model\.nodes\[\d+\] \("\w+", \w+\): output would be empty: input \[\d+, \d+, \d+\] gives/);
   });
   it('refuses a last layer that does not give numClasses logits', () => {
     const s = baseSpec();
@@ -79,7 +80,7 @@ describe('parseRunSpec', () => {
 
 describe('learning-rate schedules', () => {
   it('step and exponential decay per epoch', () => {
-    expect([0, 1, 2, 3, 4].map((e) => learningRateAt(0.1, { type: 'step', stepSize: 2, gamma: 0.5 }, e))).toEqual([0.1, 0.1, 0.05, 0.05, 0.025]);
-    expect(learningRateAt(1, { type: 'exponential', gamma: 0.9 }, 3)).toBeCloseTo(0.729, 12);
+    expect([0, 1, 2, 3, 4].map((e) => learningRateAt(0.1, { type: 'step', stepSize: 2, gamma: 0.5 }, e, 5))).toEqual([0.1, 0.1, 0.05, 0.05, 0.025]);
+    expect(learningRateAt(1, { type: 'exponential', gamma: 0.9 }, 3, 5)).toBeCloseTo(0.729, 12);
   });
 });

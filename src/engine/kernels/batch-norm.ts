@@ -31,13 +31,10 @@ import {
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
-import type { WasmBackendLike } from './conv2d-backprop-filter';
-import { nativeAddon } from './native';
+import { nativeAddon, nativeKernelFunc } from './native';
 
 export const BN_TRAIN = 'LwBatchNormTrain';
 export const BN_TRAIN_GRAD = 'LwBatchNormTrainGrad';
-
-type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs: Record<string, unknown> };
 
 /** Rows M (product of all dims but the last) and channels C of x. */
 const rowsChannels = (shape: number[]): [number, number] => [util.sizeFromShape(shape.slice(0, -1)), shape[shape.length - 1]];
@@ -46,29 +43,17 @@ const rowsChannels = (shape: number[]): [number, number] => [util.sizeFromShape(
 export function makeNativeBatchNormKernels(): KernelConfig[] {
   const na = nativeAddon();
   if (!na) throw new Error('native batch norm: the addon is not loaded');
-  const forward = (args: Args): TensorInfo[] => {
-    const { x, scale, offset } = args.inputs as Record<string, TensorInfo>;
-    const backend = args.backend as WasmBackendLike;
+  const forward = nativeKernelFunc((args) => {
+    const { x, scale, offset } = args.inputs as { x: TensorInfo; scale?: TensorInfo; offset?: TensorInfo };
     const [M, C] = rowsChannels(x.shape);
-    const y = backend.makeOutput(x.shape, 'float32');
-    const mean = backend.makeOutput([C], 'float32');
-    const variance = backend.makeOutput([C], 'float32');
-    const invstd = backend.makeOutput([C], 'float32');
-    const h = (t: TensorInfo | undefined): Float32Array | null => (t ? backend.typedArrayFromHeap(t) : null);
-    na.batchNormTrain(h(x)!, h(scale), h(offset), h(y)!, h(mean)!, h(variance)!, h(invstd)!, M, C, args.attrs.varianceEpsilon as number);
-    return [y, mean, variance, invstd];
-  };
-  const backward = (args: Args): TensorInfo[] => {
-    const { dy, x, scale, mean, invstd, dmean, dvar } = args.inputs as Record<string, TensorInfo>;
-    const backend = args.backend as WasmBackendLike;
+    const eps = args.attrs.varianceEpsilon as number;
+    return { outputs: [x.shape, [C], [C], [C]], run: (h, [y, mean, variance, invstd]) => na.batchNormTrain(h(x), h(scale), h(offset), y, mean, variance, invstd, M, C, eps) };
+  });
+  const backward = nativeKernelFunc((args) => {
+    const { dy, x, scale, mean, invstd, dmean, dvar } = args.inputs as { dy: TensorInfo; x: TensorInfo; scale?: TensorInfo; mean: TensorInfo; invstd: TensorInfo; dmean?: TensorInfo; dvar?: TensorInfo };
     const [M, C] = rowsChannels(x.shape);
-    const dx = backend.makeOutput(x.shape, 'float32');
-    const dscale = backend.makeOutput([C], 'float32');
-    const doffset = backend.makeOutput([C], 'float32');
-    const h = (t: TensorInfo | undefined): Float32Array | null => (t ? backend.typedArrayFromHeap(t) : null);
-    na.batchNormTrainGrad(h(x)!, h(dy)!, h(scale), h(mean)!, h(invstd)!, h(dmean), h(dvar), h(dx)!, h(dscale)!, h(doffset)!, M, C);
-    return [dx, dscale, doffset];
-  };
+    return { outputs: [x.shape, [C], [C]], run: (h, [dx, dscale, doffset]) => na.batchNormTrainGrad(h(x), h(dy), h(scale), h(mean), h(invstd), h(dmean), h(dvar), dx, dscale, doffset, M, C) };
+  });
   return [
     { kernelName: BN_TRAIN, backendName: 'wasm', kernelFunc: forward as unknown as KernelFunc },
     { kernelName: BN_TRAIN_GRAD, backendName: 'wasm', kernelFunc: backward as unknown as KernelFunc },

@@ -21,6 +21,50 @@ export interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
+/** The geometry the pure-wasm conv gradients loop over (NHWC, dilation 1): sizes, window, padding, m = n·oh·ow rows and k = fh·fw·cin columns of im2col. */
+export interface ConvGradGeometry {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  oh: number;
+  ow: number;
+  cout: number;
+  fh: number;
+  fw: number;
+  sh: number;
+  sw: number;
+  top: number;
+  left: number;
+  m: number;
+  k: number;
+}
+
+/**
+ * The checks every pure-wasm conv gradient kernel makes, then tfjs' Conv2DInfo for xShape
+ * [n, h, w, cin] and filterShape [fh, fw, cin, cout | M] (dilation 1; `depthwise`: the
+ * filter's last axis is the depth multiplier M). Used by ./dwconv-backprop.ts too.
+ * @throws Error naming `kernel` for NCHW data or non-float32 inputs (never produced by our models).
+ */
+export function checkedConvInfo(kernel: string, attrs: Record<string, unknown>, xShape: number[], filterShape: number[], inputs: TensorInfo[], depthwise: boolean): backend_util.Conv2DInfo {
+  const { strides, pad, dataFormat, dimRoundingMode } = attrs as any;
+  if (backend_util.convertConv2DDataFormat(dataFormat ?? 'NHWC') !== 'channelsLast') throw new Error(`${kernel} (wasm): only NHWC is supported`);
+  if (inputs.some((t) => t.dtype !== 'float32')) throw new Error(`${kernel} (wasm): float32 inputs only`);
+  return backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], strides, 1, pad, dimRoundingMode, depthwise, 'channelsLast');
+}
+
+/**
+ * Check a conv gradient kernel's inputs and compute its geometry from the input shape
+ * xShape [n, h, w, cin], the filter shape [fh, fw, cin, cout] and the attributes (strides,
+ * pad, dataFormat, dimRoundingMode).
+ * @throws Error naming `kernel` for NCHW data or non-float32 inputs (never produced by our models).
+ */
+export function convGradGeometry(kernel: string, attrs: Record<string, unknown>, xShape: number[], filterShape: number[], inputs: TensorInfo[]): ConvGradGeometry {
+  const info = checkedConvInfo(kernel, attrs, xShape, filterShape, inputs, false);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+  return { n, h, w, cin, oh, ow, cout, fh, fw, sh, sw, top: info.padInfo.top, left: info.padInfo.left, m: n * oh * ow, k: fh * fw * cin };
+}
+
 /**
  * Kernel function. Inputs: x [n, h, w, cin] (NHWC), dy [n, oh, ow, cout].
  * Attrs: strides, pad ('same' | 'valid' | number | explicit), dimRoundingMode, filterShape [fh, fw, cin, cout].
@@ -31,15 +75,8 @@ export function conv2DBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: Te
   const { inputs, attrs } = args;
   const backend = args.backend as WasmBackendLike;
   const { x, dy } = inputs;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as any;
-  if (backend_util.convertConv2DDataFormat(dataFormat ?? 'NHWC') !== 'channelsLast') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported');
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error('Conv2DBackpropFilter (wasm): float32 inputs only');
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const m = n * oh * ow;
-  const k = fh * fw * cin;
+  const filterShape = attrs.filterShape as number[];
+  const { n, h, w, cin, oh, ow, cout, fh, fw, sh, sw, top, left, m, k } = convGradGeometry('Conv2DBackpropFilter', attrs, x.shape, filterShape, [x, dy]);
 
   const cols = backend.makeOutput([1, k, m], 'float32');
   // Views after the allocation: malloc may grow (and detach) the heap.

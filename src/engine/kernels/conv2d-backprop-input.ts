@@ -9,8 +9,8 @@
  * (no transpose flags: that is its fast path); the scatter-add of the patches (col2im)
  * is a JS loop over the wasm heap.
  */
-import { backend_util, Conv2DBackpropInput, getKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import type { WasmBackendLike } from './conv2d-backprop-filter';
+import { Conv2DBackpropInput, getKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { convGradGeometry, type WasmBackendLike } from './conv2d-backprop-filter';
 
 /**
  * Kernel function. Inputs: dy [n, oh, ow, cout] (NHWC), filter [fh, fw, cin, cout].
@@ -21,15 +21,7 @@ export function conv2DBackpropInputWasm(args: { inputs: { dy: TensorInfo; filter
   const { inputs, attrs } = args;
   const backend = args.backend as WasmBackendLike;
   const { dy, filter } = inputs;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as any;
-  if (backend_util.convertConv2DDataFormat(dataFormat ?? 'NHWC') !== 'channelsLast') throw new Error('Conv2DBackpropInput (wasm): only NHWC is supported');
-  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') throw new Error('Conv2DBackpropInput (wasm): float32 inputs only');
-  const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: cin, outHeight: oh, outWidth: ow, outChannels: cout, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const m = n * oh * ow;
-  const k = fh * fw * cin;
+  const { n, h, w, cin, oh, ow, cout, fh, fw, sh, sw, top, left, m, k } = convGradGeometry('Conv2DBackpropInput', attrs, attrs.inputShape as number[], filter.shape, [dy, filter]);
 
   // Wᵀ [cout, k] from W viewed as [k, cout].
   const wT = backend.makeOutput([1, cout, k], 'float32');

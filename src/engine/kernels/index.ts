@@ -20,17 +20,31 @@
  * - Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter, BatchMatMul, _FusedMatMul
  *   (speed); Sum, Mean (double accumulation: exactness of batch-norm gradients, see native.ts);
  *   Tile (269 of 464 ms of an M2 training step on the wasm one); MaxPool, MaxPoolGrad (threaded);
- *   FusedBatchNorm (threaded; the wasm one is single-threaded). Of our own name ('native-new'):
+ *   FusedBatchNorm (threaded; the wasm one is single-threaded); Add of same-shape tensors (threaded: ResNet's
+ *   merges and autograd's gradient sums, ≈ 14 ms of an M3 step on one wasm thread). Of our own name ('native-new'):
  *   LwBatchNormTrain / LwBatchNormTrainGrad, training-mode batch norm and its one-pass gradient
  *   (./batch-norm.ts), used by model.ts' batch-norm layer in place of moments + FusedBatchNorm.
+ * - DepthwiseConv2dNative and both its gradients (./depthwise-conv2d.ts, threaded): the wasm
+ *   backend has the forward only (one thread); the native gradients wrap the plain-JS fill-ins
+ *   of ./dwconv-backprop.ts.
+ * - LwRelu6 / LwRelu6Grad ('native-new', ./relu6.ts): ReLU6 in one kernel each way instead of
+ *   tfjs-layers' minimum(6, relu(x)) and its five-kernel gradient (≈ 45 % of an M4 step).
+ * - Relu (threaded, over the wasm one) and LwReluGrad ('native-new', ./relu.ts): the Relu gradient
+ *   is re-registered to call it on wasm instead of tfjs' mul(dy, cast(step(x))) (≈ 25 ms of an M3 step).
+ * Replaced for memory traffic: Identity (./identity.ts) shares its input's data instead of copying.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { makeBatchMatMulWasm } from './batch-mat-mul';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input';
 import { maxPoolGradWasmConfig } from './max-pool-grad';
+import { depthwiseBackpropFilterWasmConfig, depthwiseBackpropInputWasmConfig } from './dwconv-backprop';
 import { makeNativeBatchNormKernels, registerBatchNormTrainGradient } from './batch-norm';
 import { makeNativeKernel, nativeAddon } from './native';
+import { DEPTHWISE, DEPTHWISE_GRAD_FILTER, DEPTHWISE_GRAD_INPUT, makeNativeDepthwiseKernel } from './depthwise-conv2d';
+import { makeIdentityWasm } from './identity';
+import { installNativeRelu6, makeNativeRelu6Kernels, RELU6, RELU6_GRAD } from './relu6';
+import { installNativeReluGradient, makeNativeReluGradKernel, makeNativeReluKernel, RELU_GRAD } from './relu';
 
 export interface EngineKernel {
   kernelName: string;
@@ -50,9 +64,41 @@ export const ENGINE_KERNELS: readonly EngineKernel[] = [
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kind: 'replace', make: () => conv2DBackpropInputWasmConfig },
   { kernelName: 'MaxPoolGrad', backendName: 'wasm', kind: 'replace', make: () => maxPoolGradWasmConfig },
   { kernelName: 'BatchMatMul', backendName: 'wasm', kind: 'replace', make: (builtIn) => makeBatchMatMulWasm(builtIn!) },
-  ...['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'MaxPool', 'MaxPoolGrad', 'FusedBatchNorm'].map(
+  // Missing in tfjs-backend-wasm 4.22: depthwiseConv2d cannot train without them (./dwconv-backprop.ts).
+  { kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm', kind: 'fill', make: () => depthwiseBackpropInputWasmConfig },
+  { kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm', kind: 'fill', make: () => depthwiseBackpropFilterWasmConfig },
+  // Without the copy (./identity.ts): autograd clones every saved tensor through Identity.
+  { kernelName: 'Identity', backendName: 'wasm', kind: 'replace', make: (builtIn) => makeIdentityWasm(builtIn!) },
+  ...['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'MaxPool', 'MaxPoolGrad', 'FusedBatchNorm', 'Add'].map(
     (kernelName): EngineKernel => ({ kernelName, backendName: 'wasm', kind: 'native', make: (inner) => makeNativeKernel(kernelName, inner!) }),
   ),
+  // Depthwise convolution and its gradients in the addon (threaded), over the wasm forward and the fill-ins above.
+  ...[DEPTHWISE, DEPTHWISE_GRAD_INPUT, DEPTHWISE_GRAD_FILTER].map(
+    (kernelName): EngineKernel => ({ kernelName, backendName: 'wasm', kind: 'native', make: (inner) => makeNativeDepthwiseKernel(kernelName, inner!) }),
+  ),
+  // ReLU6 and its gradient, one kernel each (./relu6.ts; tfjs-layers' 'relu6' activation is replaced to call them).
+  ...[RELU6, RELU6_GRAD].map(
+    (kernelName, i): EngineKernel => ({
+      kernelName,
+      backendName: 'wasm',
+      kind: 'native-new',
+      make: () => {
+        installNativeRelu6();
+        return makeNativeRelu6Kernels()[i];
+      },
+    }),
+  ),
+  // ReLU threaded, and its gradient as one kernel (./relu.ts re-registers the Relu gradient to call it on wasm).
+  { kernelName: 'Relu', backendName: 'wasm', kind: 'native', make: (inner) => makeNativeReluKernel(inner!) },
+  {
+    kernelName: RELU_GRAD,
+    backendName: 'wasm',
+    kind: 'native-new',
+    make: () => {
+      installNativeReluGradient();
+      return makeNativeReluGradKernel();
+    },
+  },
   // Training-mode batch norm and its gradient, one kernel each (./batch-norm.ts; model.ts' batch-norm layer calls them).
   ...[0, 1].map(
     (i): EngineKernel => ({ kernelName: ['LwBatchNormTrain', 'LwBatchNormTrainGrad'][i], backendName: 'wasm', kind: 'native-new', make: () => makeNativeBatchNormKernels()[i] }),

@@ -4,14 +4,14 @@
  */
 import { utilityProcess, type UtilityProcess } from 'electron';
 import type { MainToEngine } from '../../shared/engine-protocol';
-import { EngineProcessBase, type EngineLauncher, type EngineProcess } from '../engine-launcher';
+import { EngineProcessBase, type EngineLauncher, type EngineProcess, type LaunchOptions } from '../engine-launcher';
 
 class UtilityEngineProcess extends EngineProcessBase {
   private readonly child: UtilityProcess;
 
-  constructor(entry: string) {
+  constructor(entry: string, launch: LaunchOptions = {}) {
     super();
-    this.child = utilityProcess.fork(entry, [], { stdio: ['ignore', 'ignore', 'pipe'], serviceName: 'Layerwise engine' });
+    this.child = utilityProcess.fork(entry, [], { stdio: ['ignore', 'ignore', 'pipe'], serviceName: 'Layerwise engine', env: { ...process.env, ...launch.env } });
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (chunk: string | Buffer) => this.appendStderr(String(chunk)));
     this.child.on('message', (m: unknown) => this.receive(m));
@@ -36,7 +36,7 @@ class UtilityEngineProcess extends EngineProcessBase {
 export class UtilityEngineLauncher implements EngineLauncher {
   constructor(private readonly entry: string) {}
 
-  launch(): EngineProcess {
-    return new UtilityEngineProcess(this.entry);
+  launch(opts?: LaunchOptions): EngineProcess {
+    return new UtilityEngineProcess(this.entry, opts);
   }
 }

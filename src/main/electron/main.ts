@@ -56,7 +56,7 @@ async function handleProtocol(request: Request): Promise<Response> {
   if (url.host === 'image') {
     const m = /^\/(thumb|full)\/([^/]+)$/.exec(url.pathname);
     if (!m || !HASH_RE.test(m[2]) || !layerwise) return notFound();
-    const file = layerwise.imageFile(m[2], m[1] as 'thumb' | 'full');
+    const file = await layerwise.servedFile(m[2], m[1] as 'thumb' | 'full').catch(() => null);
     if (!file) return notFound();
     const res = await net.fetch(pathToFileURL(file).toString());
     return new Response(res.body, { status: 200, headers: { 'cache-control': 'max-age=31536000, immutable', 'x-content-type-options': 'nosniff' } });
@@ -131,6 +131,7 @@ function start(): void {
     dataDir,
     host: 'electron',
     launcher: new UtilityEngineLauncher(join(__dirname, 'engine.js')),
+    adoptQueued: true,
     sampleDatasetPath: existsSync(sample) ? sample : null,
   });
   const api = layerwise;

@@ -2,22 +2,52 @@
  * The `layerwise` command line: import, train, runs, datasets, serve. Every command
  * opens the data directory through createApp, so it shares the database with the UI.
  *
- *   layerwise import <path> [--name N]
- *   layerwise train --dataset <id|name> --preset linear|mlp|lenet5 [--epochs …]
+ *   layerwise import <path> [--name N] [--label-pattern P] [--dry-run]
+ *   layerwise train --dataset <id|name> --preset <preset> | --spec <file> [--epochs …] [--set PATH=VALUE …]  (cli-set.ts)
+ *   layerwise spec --preset <preset> --input-size HxWxC --classes K [--out FILE] | layerwise spec <run> [--out FILE]
+ *   layerwise spec --pretrained <file.tflite> --dataset <id|name> | --classes K [--freeze likeImagenet|unlikeImagenet|features|none] [--labels FILE] [--dropout R] [--out FILE]  (services/pretrained.ts)
+ *   layerwise resume <run>
+ *   layerwise describe --spec <file> | --preset <preset> --input-size HxWxC --classes K
+ *   layerwise sweep --spec <file> --grid PATH=V1,V2 [--random N --range PATH=LO:HI[:log]] [--seeds K] [--concurrency C]  (cli-sweep.ts)
  *   layerwise runs [--dataset <id|name>]
+ *   layerwise compare <run> <run>... [--json]
+ *   layerwise attack <run> [--method fgsm,pgd] [--eps 0,1,2,4,8] [--steps K] [--split test] [--target none|next|CLASS] [--json]  (cli-attack.ts)
+ *   layerwise export <run> --format onnx|tfjs [--out DIR] [--zip]  |  layerwise predict <run> FILE|DIR... [--top 5] [--json|--csv]  (cli-export.ts)
  *   layerwise datasets
  *   layerwise split <id|name> [--train 80 --val 10 --test 10 --seed 0 | --mode given]
- *   layerwise serve [--port 7700] [--host 127.0.0.1] [--demo]
+ *   layerwise serve [--port 7700] [--host 127.0.0.1] [--token T | --no-token] [--demo]
  * all with --data-dir (default LAYERWISE_HOME or ~/.layerwise).
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import type { DatasetSummary, Metric, RunSummary } from '../../shared/api';
+import type { DatasetDetail, DatasetSummary, ImportPreview, Metric, RunSummary } from '../../shared/api';
 import { resolveDataDir } from '../paths';
-import { ApiError } from '../services/api-router';
+import { ApiError } from '../../shared/errors';
+import { METRIC, type MetricName } from '../../shared/metrics';
 import { createApp, type App, type AppOptions } from '../services/app';
 import { serveUntilSignalled } from './serve';
-import { findDataset, presetRunSpec, waitForImport, type PresetRunOptions } from './workflows';
+import { isLoopback } from './server';
+import { bnUnsettledWarning, defaultLearningRate, parseRunSpec, RUN_DEFAULTS, type RunSpecInput } from '../../shared/spec';
+import { int, num, parseInputSize, table } from './cli-args';
+import { findDataset, modelRunSpec, presetRunSpec, waitForImport, type PresetRunOptions } from './workflows';
+import { importNoticeLines, previewLines } from './cli-import';
+import { checkRunSpec, inFile, mergeRunSpec, modelOfFile, PRESETS, readSpecFile, TRAINING_FLAGS, type TrainingFlag } from './cli-spec';
+import { registerSpecCommands } from './cli-spec-commands';
+import { applySets, checkWithSets, parseSet, type SpecSet } from './cli-set';
+import { registerSweepCommand } from './cli-sweep';
+import { registerCompareCommand } from './cli-compare';
+import { registerAttackCommand } from './cli-attack';
+import { registerExportCommands } from './cli-export';
+
+export { parseInputSize, table } from './cli-args';
+
+/** Flags that shape a preset, refused with --spec (attribute name, flag). */
+const PRESET_FLAGS: [string, string][] = [
+  ['dropout', '--dropout'],
+  ['batchNormalization', '--batch-normalization'],
+  ['widthMultiplier', '--width-multiplier'],
+];
+type TrainFlags = Omit<PresetRunOptions, 'preset'> & { preset?: PresetRunOptions['preset']; spec?: string; dataset?: string; inputSize?: [number, number, 1 | 3]; name?: string; dataDir?: string; set?: SpecSet[] };
 
 export interface CliIO {
   /** A line for stdout. */
@@ -37,23 +67,6 @@ const defaultIO: CliIO = {
   err: (l) => process.stderr.write(`${l}\n`),
 };
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
-  return n;
-};
-const num = (min: number, max: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}`);
-  return n;
-};
-/** "32x32x3" → [32, 32, 3]. */
-export function parseInputSize(v: string): [number, number, 1 | 3] {
-  const m = /^(\d+)x(\d+)x([13])$/i.exec(v.trim());
-  if (!m) throw new InvalidArgumentError('expected HxWxC, e.g. 28x28x1 or 32x32x3');
-  return [Number(m[1]), Number(m[2]), Number(m[3]) as 1 | 3];
-}
-
 function fmt(n: number | null | undefined, digits = 4): string {
   return n === null || n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits);
 }
@@ -65,13 +78,6 @@ function duration(s: number | null): string {
   if (s < 60) return `${s.toFixed(1)}s`;
   const m = Math.floor(s / 60);
   return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}
-
-/** A plain text table, columns padded to their widest cell. */
-export function table(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
 /**
@@ -87,8 +93,8 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
       return () => void process.off('SIGINT', h);
     });
   let code = 0;
-  const withApp = async (dataDir: string | undefined, fn: (app: App) => Promise<number>): Promise<void> => {
-    const app = createApp({ ...io.appOptions, dataDir: resolveDataDir(dataDir ?? globalDataDir()), host: 'headless' });
+  const withApp = async (dataDir: string | undefined, fn: (app: App) => Promise<number>, concurrency?: number): Promise<void> => {
+    const app = createApp({ ...io.appOptions, ...(concurrency !== undefined ? { concurrency } : {}), dataDir: resolveDataDir(dataDir ?? globalDataDir()), host: 'headless' });
     try {
       code = await fn(app);
     } finally {
@@ -112,11 +118,18 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
     .argument('<path>', 'folder or file to import')
     .option('--name <name>', 'dataset name (default: the folder name)')
     .option('--dataset <id>', 'add to an existing dataset', int(1))
+    .option('--label-pattern <pattern>', "class names from file names: {label}_{n}, {label}.{n}, or a regex with a named group (?<label>…)")
+    .option('--dry-run', 'print what the import would store (splits × classes, file types, warnings) and store nothing', false)
     .addOption(dataDirOption())
-    .action(async (path: string, o: { name?: string; dataset?: number; dataDir?: string }) =>
+    .action(async (path: string, o: { name?: string; dataset?: number; labelPattern?: string; dryRun: boolean; dataDir?: string }) =>
       withApp(o.dataDir, async (app) => {
         const { resolve } = await import('node:path');
-        const { jobId } = (await app.handle('datasets.import', { path: resolve(path), name: o.name, datasetId: o.dataset })) as { jobId: number };
+        if (o.dryRun) {
+          const preview = (await app.handle('datasets.previewImport', { path: resolve(path), labelPattern: o.labelPattern, samplesPerClass: 2, thumbnails: false })) as ImportPreview;
+          for (const l of previewLines(preview)) io.out(l);
+          return 0;
+        }
+        const { jobId } = (await app.handle('datasets.import', { path: resolve(path), name: o.name, datasetId: o.dataset, labelPattern: o.labelPattern })) as { jobId: number };
         const bar = stream.isTTY ? new cliProgress.SingleBar({ format: '{phase} [{bar}] {value}/{total} files | skipped {skipped}', hideCursor: true, stream }, cliProgress.Presets.shades_classic) : null;
         let started = false;
         const stopInterrupt = onInterrupt(() => void app.handle('imports.cancel', { jobId }));
@@ -138,39 +151,83 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
         if (job.error) io.err(`error: ${job.error}`);
         if (job.datasetId !== null) {
           const ds = (await app.handle('datasets.get', { datasetId: job.datasetId })) as DatasetSummary;
-          io.out(`dataset ${ds.id} "${ds.name}": ${ds.itemCount} images, ${ds.classCount} classes (train ${ds.counts.train}, val ${ds.counts.val}, test ${ds.counts.test})`);
+          io.out(`dataset ${ds.id} "${ds.name}": ${ds.itemCount} images${ds.excludedCount ? ` (${ds.excludedCount} excluded)` : ''}, ${ds.classCount} classes (train ${ds.counts.train}, val ${ds.counts.val}, test ${ds.counts.test})`);
         }
+        for (const l of importNoticeLines(job)) io.out(l);
         return job.status === 'done' ? 0 : 1;
       }),
     );
 
   program
     .command('train')
-    .description('train a preset network on a dataset and print its metrics')
-    .requiredOption('--dataset <id|name>', 'dataset id or name')
-    .addOption(new Option('--preset <preset>', 'network').choices(['linear', 'mlp', 'lenet5']).makeOptionMandatory())
-    .option('--epochs <n>', 'epochs', int(1, 1000), 5)
-    .option('--batch-size <n>', 'mini-batch size', int(1, 4096), 32)
-    .option('--learning-rate <lr>', 'learning rate (default 0.001 for adam/rmsprop, 0.01 for sgd/momentum)', num(1e-9, 10))
-    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'momentum', 'rmsprop', 'adam']).default('adam'))
+    .description('train a preset network, or the network of a spec file, on a dataset and print its metrics')
+    .option('--dataset <id|name>', 'dataset id or name (required unless the --spec file has a datasetId)')
+    .addOption(new Option('--preset <preset>', 'network').choices(PRESETS).conflicts('spec'))
+    .option('--spec <file>', 'JSON file holding a run spec or a model spec (`layerwise spec` writes one); flags typed here fill in or override its training')
+    // Defaults: RUN_DEFAULTS (src/shared/spec.ts), the New-run form's too.
+    .option('--epochs <n>', 'epochs', int(1, 1000), RUN_DEFAULTS.epochs)
+    .option('--batch-size <n>', 'mini-batch size', int(1, 4096), RUN_DEFAULTS.batchSize)
+    .option('--learning-rate <lr>', `learning rate (default ${defaultLearningRate('adam')} for adam/rmsprop, ${defaultLearningRate('sgd')} for sgd/momentum)`, num(1e-9, 10))
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(['sgd', 'momentum', 'rmsprop', 'adam']).default(RUN_DEFAULTS.optimizer))
     .option('--input-size <HxWxC>', 'input shape, e.g. 28x28x1 (default: the images’ size, at most 64 px a side)', parseInputSize)
-    .option('--seed <n>', 'random seed', int(0, 2 ** 31 - 1), 42)
-    .option('--max-train-samples <n>', 'cap on training samples per epoch (0 = all)', int(0), 0)
-    .option('--dropout <rate>', 'dropout rate before hidden dense layers', num(0, 0.99), 0)
-    .option('--batch-normalization', 'batch normalization after each hidden layer', false)
-    .addOption(new Option('--backend <backend>', 'engine backend').choices(['auto', 'gpu', 'cpu']).default('auto'))
+    .option('--seed <n>', 'random seed', int(0, 2 ** 31 - 1), RUN_DEFAULTS.seed)
+    .option('--max-train-samples <n>', 'cap on training samples per epoch (0 = all)', int(0), RUN_DEFAULTS.maxTrainSamples)
+    .option('--dropout <rate>', "dropout rate (default: the preset's; 0 for linear, mlp, lenet5)", num(0, 0.99))
+    .option('--batch-normalization', 'batch normalization after each conv / hidden layer (always on in the ResNets and MobileNet)', false)
+    .option('--width-multiplier <alpha>', "width multiplier of the deep presets (default: the preset's)", num(0.01, 4))
+    .addOption(new Option('--backend <backend>', 'engine backend').choices(['auto', 'gpu', 'cpu']).default(RUN_DEFAULTS.backend))
     .option('--name <name>', 'run name')
+    .option('--set <PATH=VALUE>', 'set any spec path, e.g. training.optimizer.learningRate=0.01 or training.earlyStopping.patience=3 (JSON value, else text; repeatable; applied last)', (v: string, all: SpecSet[] = []) => [...all, parseSet(v)])
     .addOption(dataDirOption())
-    .action(async (o: PresetRunOptions & { dataset: string; inputSize?: [number, number, 1 | 3]; name?: string; dataDir?: string }) =>
-      withApp(o.dataDir, (app) => train(app, o)),
-    );
+    .action(async (o: TrainFlags, cmd: Command) => {
+      if (!o.preset && !o.spec) cmd.error('error: give --preset <preset> or --spec <file>', { exitCode: 2 });
+      const typedFlag = (k: string): boolean => cmd.getOptionValueSource(k) === 'cli';
+      if (o.spec) {
+        for (const [k, flag] of PRESET_FLAGS) if (typedFlag(k)) cmd.error(`error: ${flag} shapes a preset; with --spec, edit the spec file instead`, { exitCode: 2 });
+      } else if (!o.dataset) cmd.error('error: required option --dataset <id|name> not specified', { exitCode: 2 });
+      const typed = new Set(TRAINING_FLAGS.filter(typedFlag));
+      await withApp(o.dataDir, (app) => train(app, o, typed));
+    });
 
-  const train = async (app: App, o: PresetRunOptions & { dataset: string; inputSize?: [number, number, 1 | 3]; name?: string }): Promise<number> => {
-    const ds = await findDataset(app, o.dataset);
-    const spec = presetRunSpec(ds, { ...o, inputShape: o.inputSize });
-    const { runId } = (await app.handle('runs.start', { spec, name: o.name })) as { runId: number };
+  /** The run spec `train` starts: a preset's, or a spec file's with the flags merged in (checked here so errors name the file). */
+  const trainSpec = async (app: App, o: TrainFlags, typed: ReadonlySet<TrainingFlag>): Promise<{ ds: DatasetDetail; spec: RunSpecInput; label: string; file?: string }> => {
+    const sets = o.set ?? [];
+    if (!o.spec) {
+      const ds = await findDataset(app, o.dataset as string);
+      const preset = presetRunSpec(ds, { ...o, preset: o.preset!, inputShape: o.inputSize });
+      const spec = sets.length ? checkWithSets(sets, () => parseRunSpec(applySets(preset as unknown as Record<string, unknown>, sets))) : preset;
+      return { ds, spec, label: o.preset! };
+    }
+    const f = readSpecFile(o.spec);
+    const model = modelOfFile(f);
+    if (o.inputSize && o.inputSize.join() !== model.inputShape.join()) {
+      throw new ApiError('invalid_params', `--input-size: ${o.inputSize.join('x')} differs from ${f.path}'s model.inputShape ${model.inputShape.join('x')}; edit the file or leave the flag out`, 'inputSize');
+    }
+    const fileId = f.kind === 'run' ? f.run.datasetId : undefined;
+    if (!o.dataset && fileId === undefined) throw new ApiError('invalid_params', `--dataset: required (${f.path} has no datasetId)`, 'dataset');
+    const ds = await findDataset(app, o.dataset ?? String(fileId));
+    const flags = modelRunSpec(ds, model, o);
+    const spec = f.kind === 'model' ? flags : { ...mergeRunSpec(f.run, flags, typed), datasetId: o.dataset ? ds.id : fileId };
+    const set = sets.length ? applySets(spec as unknown as Record<string, unknown>, sets) : spec;
+    return { ds, spec: checkWithSets(sets, () => checkRunSpec(f.path, set)), label: `${model.preset} (${f.path})`, file: f.path };
+  };
+
+  const train = async (app: App, o: TrainFlags, typed: ReadonlySet<TrainingFlag>): Promise<number> => {
+    const { ds, spec, label, file } = await trainSpec(app, o, typed);
+    let runId: number;
+    try {
+      ({ runId } = (await app.handle('runs.start', { spec, name: o.name })) as { runId: number });
+    } catch (e) {
+      // A model that does not fit the dataset (its class count) is the file's to fix.
+      throw file && e instanceof ApiError && e.field?.startsWith('model') ? inFile(file, e) : e;
+    }
     const shape = (spec.model.inputShape as number[]).join('×');
-    io.out(`run ${runId}: ${o.preset} on "${ds.name}" (${ds.classCount} classes, input ${shape}), ${spec.training.epochs} epoch${spec.training.epochs === 1 ? '' : 's'}, batch ${spec.training.batchSize}`);
+    io.out(`run ${runId}: ${label} on "${ds.name}" (${ds.classCount} classes, input ${shape}), ${spec.training.epochs} epoch${spec.training.epochs === 1 ? '' : 's'}, batch ${spec.training.batchSize}`);
+    return follow(app, runId);
+  };
+
+  /** Print a run's progress and epochs until it ends (Ctrl+C cancels it, twice stops at once); its exit code. */
+  const follow = async (app: App, runId: number): Promise<number> => {
 
     const tty = Boolean(stream.isTTY);
     const multi = tty
@@ -218,10 +275,10 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
           let row = epochs.get(m.epoch);
           if (!row) epochs.set(m.epoch, (row = new Map()));
           row.set(m.name, m.value);
-          if (m.name === 'epoch_seconds') {
-            const g = (n: string) => row!.get(n) ?? null;
+          if (m.name === METRIC.epochSeconds) {
+            const g = (n: MetricName) => row!.get(n) ?? null;
             print(
-              `epoch ${m.epoch + 1}: train loss ${fmt(g('train_loss'))} acc ${pct(g('train_accuracy'))} | val loss ${fmt(g('val_loss'))} acc ${pct(g('val_accuracy'))} | lr ${g('learning_rate') ?? '—'} | ${duration(g('epoch_seconds'))}`,
+              `epoch ${m.epoch + 1}: train loss ${fmt(g(METRIC.trainLoss))} acc ${pct(g(METRIC.trainAccuracy))} | val loss ${fmt(g(METRIC.valLoss))} acc ${pct(g(METRIC.valAccuracy))} | lr ${g(METRIC.learningRate) ?? '—'} | ${duration(g(METRIC.epochSeconds))}`,
             );
           }
         }
@@ -237,12 +294,35 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
     }
     io.out(`run ${runId} ${final.status} in ${duration(final.durationSeconds)}${final.backend ? ` on ${final.backend}` : ''}`);
     if (final.status === 'completed') {
-      io.out(`test accuracy ${pct(final.testAccuracy)}, test loss ${fmt(final.testLoss)}, best val accuracy ${pct(final.bestValAccuracy)}, ${fmt(final.samplesPerSec, 0)} samples/s`);
+      const tested = final.bestEpoch !== null && final.bestEpoch !== undefined ? ` (weights of epoch ${final.bestEpoch + 1}${final.stoppedEarly ? ', stopped early' : ''})` : '';
+      io.out(`test accuracy ${pct(final.testAccuracy)}, test loss ${fmt(final.testLoss)}${tested}, best val accuracy ${pct(final.bestValAccuracy)}, ${fmt(final.samplesPerSec, 0)} samples/s`);
+      const steps = ((await app.handle('runs.metrics', { runId })) as Metric[]).reduce((n, m) => (m.step !== null && m.step + 1 > n ? m.step + 1 : n), 0);
+      const bn = bnUnsettledWarning(app.runs.get(runId).spec.model, steps);
+      if (bn) io.err(`warning: ${bn}`);
       return 0;
     }
     if (final.error) io.err(`error: ${final.error}`);
     return final.status === 'cancelled' || interrupted ? 130 : 1;
   };
+
+  registerSpecCommands(program, io, () => (code = 0), { withApp, dataDirOption });
+
+  program
+    .command('resume')
+    .description('continue a cancelled, interrupted or failed run after its last checkpoint (optimizer state included) and print its metrics')
+    .argument('<run>', 'run id', int(1))
+    .addOption(dataDirOption())
+    .action(async (runId: number, o: { dataDir?: string }) =>
+      withApp(o.dataDir, async (app) => {
+        const { fromEpoch } = (await app.handle('runs.resume', { runId })) as { fromEpoch: number | null };
+        io.out(`run ${runId}: resuming ${fromEpoch === null ? 'from the start (no checkpoint)' : `after epoch ${fromEpoch + 1}`}`);
+        return follow(app, runId);
+      }),
+    );
+  registerSweepCommand(program, { ...io, onInterrupt }, (dir, concurrency, fn) => withApp(dir, fn, concurrency), dataDirOption);
+  registerCompareCommand(program, io, withApp, dataDirOption);
+  registerAttackCommand(program, { ...io, onInterrupt }, withApp, dataDirOption);
+  registerExportCommands(program, io, withApp, dataDirOption);
 
   program
     .command('runs')
@@ -272,8 +352,8 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
         const list = (await app.handle('datasets.list', {})) as DatasetSummary[];
         if (list.length === 0) io.out('no datasets yet: `layerwise import <folder>`');
         else {
-          const rows = list.map((d) => [String(d.id), d.name, String(d.itemCount), String(d.classCount), `${d.counts.train}/${d.counts.val}/${d.counts.test}`, d.typicalShape ? d.typicalShape.join('×') : '—']);
-          for (const l of table(['id', 'name', 'images', 'classes', 'train/val/test', 'shape'], rows)) io.out(l);
+          const rows = list.map((d) => [String(d.id), d.name, String(d.itemCount), String(d.excludedCount ?? 0), String(d.classCount), `${d.counts.train}/${d.counts.val}/${d.counts.test}`, d.typicalShape ? d.typicalShape.join('×') : '—']);
+          for (const l of table(['id', 'name', 'images', 'excluded', 'classes', 'train/val/test', 'shape'], rows)) io.out(l);
         }
         return 0;
       }),
@@ -304,11 +384,16 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
     .command('serve')
     .description('serve the app in the browser (headless host)')
     .option('--port <port>', 'port (0 = any free port)', int(0, 65535), 7700)
-    .option('--host <address>', 'address to listen on; anything but loopback requires the printed token', '127.0.0.1')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--token <token>', 'access token to ask for (default: a random one, printed in the URL)')
+    .option('--no-token', 'ask for no token (loopback addresses only)')
     .option('--demo', 'on first start, import the sample dataset and train a LeNet-5 on it', false)
     .addOption(dataDirOption())
-    .action(async (o: { port: number; host: string; demo: boolean; dataDir?: string }) => {
-      await serveUntilSignalled({ dataDir: o.dataDir ?? globalDataDir(), port: o.port, host: o.host, demo: o.demo, log: io.out });
+    .action(async (o: { port: number; host: string; token?: string | false; demo: boolean; dataDir?: string }, cmd: Command) => {
+      if (o.token === false && !isLoopback(o.host)) cmd.error(`error: --no-token is allowed on a loopback address only (127.0.0.1, ::1, localhost), not with --host ${o.host}`, { exitCode: 2 });
+      if (typeof o.token === 'string' && o.token.length < 8) cmd.error('error: --token must have at least 8 characters', { exitCode: 2 });
+      const token = o.token === false ? null : o.token;
+      await serveUntilSignalled({ dataDir: o.dataDir ?? globalDataDir(), port: o.port, host: o.host, token, demo: o.demo, log: io.out });
       code = -1; // keep running until a signal
     });
 

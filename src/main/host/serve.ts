@@ -6,16 +6,21 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetSummary } from '../../shared/api';
+import { METRIC } from '../../shared/metrics';
+import { defaultEngineEntry, defaultEngineNiceness, HOST_ENGINE_NICENESS, NodeEngineLauncher } from '../engine-launcher';
 import { resolveDataDir } from '../paths';
 import { createApp, type App } from '../services/app';
-import { startHostServer, type HostServer } from './server';
+import { cacheReads } from './read-cache';
+import { isLoopback, startHostServer, type HostServer } from './server';
 import { presetRunSpec, waitForImport } from './workflows';
 
 export interface ServeOptions {
   /** Data directory (default: LAYERWISE_HOME or ~/.layerwise). */
   dataDir?: string;
-  /** Listen address (default 127.0.0.1; others require the printed token). */
+  /** Listen address (default 127.0.0.1). */
   host?: string;
+  /** Access token asked for on every interface: not given → a random one; null (`--no-token`) → none, loopback only. */
+  token?: string | null;
   /** Port (default 7700; 0 = any free port). */
   port?: number;
   /** Built renderer folder (default: out/renderer next to this bundle). */
@@ -45,16 +50,20 @@ export function defaultRendererDir(from: string = __dirname): string {
  */
 export async function startHost(opts: ServeOptions = {}): Promise<RunningHost> {
   const log = opts.log ?? ((line: string) => console.log(line));
-  const app = createApp({ dataDir: resolveDataDir(opts.dataDir), host: 'headless' });
+  // Engines a little below the host's priority: it answers every tab while a run takes the cores.
+  const launcher = new NodeEngineLauncher({ ...defaultEngineEntry(), niceness: defaultEngineNiceness(process.env, HOST_ENGINE_NICENESS) });
+  const app = createApp({ dataDir: resolveDataDir(opts.dataDir), host: 'headless', launcher, adoptQueued: true });
   let server: HostServer;
   try {
     server = await startHostServer({
-      handle: app.handle,
+      // Many tabs ask the same reads while a run trains: answered from memory while the database is unchanged.
+      handle: cacheReads(app.handle, app.db).handle,
       onEvent: app.onEvent,
-      imageFile: app.imageFile,
+      imageFile: app.servedFile,
       rendererDir: opts.rendererDir ?? defaultRendererDir(),
       host: opts.host,
       port: opts.port,
+      token: opts.token,
     });
   } catch (err) {
     app.dispose();
@@ -62,7 +71,8 @@ export async function startHost(opts: ServeOptions = {}): Promise<RunningHost> {
   }
   log(`Layerwise is running at ${server.url}`);
   log(`data: ${app.paths.root}`);
-  if (server.token) log('(listening beyond this machine: the URL carries an access token; keep it private)');
+  if (server.token) log(`(open the URL above: it carries the access token${isLoopback(server.host) ? '' : ' and the host listens beyond this machine'}; keep it private)`);
+  else log('(no access token: any program on this machine can use the app)');
   let stopping: Promise<void> | null = null;
   const stop = (timeoutMs?: number): Promise<void> =>
     (stopping ??= (async () => {
@@ -73,7 +83,18 @@ export async function startHost(opts: ServeOptions = {}): Promise<RunningHost> {
   return { app, server, stop };
 }
 
-/** First start: import the sample dataset and train a LeNet-5 on it (2 epochs). Errors are logged, never thrown. */
+/**
+ * Epochs of the demo run: long enough that a user who opens the URL within the first minute
+ * or two finds it still training (LeNet-5 on the 8,000 training images of the sample takes
+ * about 1–1.5 s an epoch on 2 cores with today's kernels, much more when they are busy: 40
+ * epochs once took a minute and now take 45 s), short enough to end with a test accuracy
+ * while they watch (two to three minutes).
+ */
+export const DEMO_EPOCHS = 100;
+/** Per-epoch learning-rate decay of the demo: 0.98^100 ≈ 0.13, the end rate 40 epochs at 0.95 gave. */
+const DEMO_DECAY = 0.98;
+
+/** First start: import the sample dataset and train a LeNet-5 on it (DEMO_EPOCHS epochs). Errors are logged, never thrown. */
 async function runDemo(app: App, log: (line: string) => void): Promise<void> {
   try {
     const list = (await app.handle('datasets.list', {})) as DatasetSummary[];
@@ -85,12 +106,14 @@ async function runDemo(app: App, log: (line: string) => void): Promise<void> {
     if (job.status !== 'done' || job.datasetId === null) return log(`demo: the import ${job.status}${job.error ? `: ${job.error}` : ''}`);
     // A test-split-only source (the sample is the t10k files) gets a seeded stratified 80/10/10 split at import.
     const ds = (await app.handle('datasets.get', { datasetId: job.datasetId })) as DatasetSummary;
-    const spec = presetRunSpec(ds, { preset: 'lenet5', epochs: 2, batchSize: 64, optimizer: 'adam', learningRate: 0.001 });
+    const spec = presetRunSpec(ds, { preset: 'lenet5', epochs: DEMO_EPOCHS, batchSize: 64, optimizer: 'adam', learningRate: 0.001 });
+    // A gentle decay keeps the later epochs improving rather than wandering.
+    spec.training.learningRateSchedule = { type: 'exponential', gamma: DEMO_DECAY };
     const { runId } = (await app.handle('runs.start', { spec, name: 'LeNet-5 demo' })) as { runId: number };
-    log(`demo: training LeNet-5 on ${ds.name} (run ${runId}); watch it in the browser`);
+    log(`demo: training LeNet-5 on ${ds.name} for ${DEMO_EPOCHS} epochs (run ${runId}); watch it in the browser`);
     const sub = app.onEvent((e) => {
       if (e.event === 'run.metrics' && e.payload.runId === runId) {
-        for (const m of e.payload.metrics) if (m.name === 'val_accuracy' && m.step === null) log(`demo: epoch ${(m.epoch ?? 0) + 1}: validation accuracy ${(m.value * 100).toFixed(2)}%`);
+        for (const m of e.payload.metrics) if (m.name === METRIC.valAccuracy && m.step === null) log(`demo: epoch ${(m.epoch ?? 0) + 1}: validation accuracy ${(m.value * 100).toFixed(2)}%`);
       } else if (e.event === 'run.status' && e.payload.runId === runId && !['queued', 'running'].includes(e.payload.status)) {
         sub.dispose();
         const r = app.runs.get(runId);
@@ -102,17 +125,22 @@ async function runDemo(app: App, log: (line: string) => void): Promise<void> {
   }
 }
 
+/** A second signal this soon after the first is the same Ctrl+C (a terminal signals the group, and `npm start`'s launcher forwards it), ms. */
+const SAME_SIGNAL_MS = 1000;
+
 /**
- * Run the host until SIGINT / SIGTERM, then stop cleanly and exit. A second signal exits at once.
+ * Run the host until SIGINT / SIGTERM / SIGHUP, then stop cleanly (exit 0). A second signal
+ * at least a second later exits at once (130).
  */
 export async function serveUntilSignalled(opts: ServeOptions = {}): Promise<void> {
   const host = await startHost(opts);
-  let signalled = false;
+  let signalledAt: number | null = null;
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (signalled) {
+    if (signalledAt !== null) {
+      if (Date.now() - signalledAt < SAME_SIGNAL_MS) return;
       process.exit(130);
     }
-    signalled = true;
+    signalledAt = Date.now();
     (opts.log ?? console.log)(`${sig}: stopping (cancelling runs)…`);
     host.stop().then(
       () => process.exit(0),
@@ -124,4 +152,5 @@ export async function serveUntilSignalled(opts: ServeOptions = {}): Promise<void
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
 }

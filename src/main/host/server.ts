@@ -4,32 +4,51 @@
  * event pushed to every client as a WireEvent).
  *
  * Security:
- *  - listens on 127.0.0.1 by default; binding any other address requires a token
- *    (generated unless given), checked on every HTTP request and on the WebSocket
- *    upgrade (`?token=` or the cookie set when the page was opened with it);
+ *  - listens on 127.0.0.1 by default and asks for a token on every interface, like
+ *    Jupyter (generated unless given; `token: null`, i.e. `--no-token`, only on loopback),
+ *    checked on every HTTP request and on the WebSocket upgrade (`?token=` or the cookie
+ *    set when the page was opened with it);
+ *  - no exception from reading a request (headers, cookies, URLs, messages) escapes: the
+ *    request gets 400 and the host stays up;
+ *  - back-pressure: a client that does not read is disconnected (1008 and a reason) once
+ *    more than MAX_CLIENT_BUFFER_BYTES are queued to it; progress events to a slow client
+ *    are coalesced, not queued;
  *  - the Host header must name a loopback address on a loopback server (DNS rebinding);
  *  - the WebSocket upgrade must come from the host's own origin (cross-site WebSocket
  *    hijacking); clients that send no Origin (not browsers) are allowed;
  *  - every message is size-limited, parsed and schema-checked before it reaches the API;
  *  - a strict Content-Security-Policy on every response.
+ * (One file of ~450 lines: the HTTP and WebSocket halves share the token, Host and
+ * back-pressure state; the plain HTTP helpers are in ./http.ts.)
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { WireRequestSchema, type WireEvent, type WireResponse } from '../../shared/api';
+import { MAX_MESSAGE_BYTES } from '../../shared/limits';
 import { formatZodError } from '../../shared/spec';
 import type { ApiEvent, Disposable } from '../events';
+import { contentSecurityPolicy, isLoopback, MIME, parseCookies, PLACEHOLDER, sameSecret, sniffImageType, TOKEN_PAGE } from './http';
+
+export { contentSecurityPolicy, isLoopback, parseCookies };
 import { toApiError, type ApiHandler } from '../services/api-router';
 
 export const DEFAULT_PORT = 7700;
-/** Largest accepted WebSocket message, bytes. */
-export const MAX_MESSAGE_BYTES = 1024 * 1024;
-/** Above this many bytes queued to a client, `run.progress` events are dropped for it. */
-const SLOW_CLIENT_BYTES = 4 * 1024 * 1024;
+/** Largest accepted WebSocket message, bytes: the one limit the renderer's upload batching is derived from too. */
+export { MAX_MESSAGE_BYTES };
+/**
+ * Most bytes queued to one client before it is disconnected (close code 1008 and a reason).
+ * A check runs before every send, so one client holds at most this plus one message.
+ */
+export const MAX_CLIENT_BUFFER_BYTES = 8 * 1024 * 1024;
+/** Close code for a client that does not read what it asked for (RFC 6455 1008, policy violation). */
+export const SLOW_CLIENT_CLOSE_CODE = 1008;
+/** How long a client being closed for slowness gets to read the close frame before the socket is destroyed, ms. */
+const SLOW_CLIENT_GRACE_MS = 10_000;
 const HASH_RE = /^[0-9a-f]{64}$/;
 
 export interface HostServerOptions {
@@ -37,18 +56,35 @@ export interface HostServerOptions {
   handle: ApiHandler;
   /** API events to push to clients. */
   onEvent: (listener: (e: ApiEvent) => void) => Disposable;
-  /** The file of an image, or null. */
-  imageFile(hash: string, kind: 'thumb' | 'full'): string | null;
+  /** The file of an image, or null; may be made first (a thumbnail still pending: DatasetService.servedFile). */
+  imageFile(hash: string, kind: 'thumb' | 'full'): string | null | Promise<string | null>;
   /** The built renderer (folder holding index.html); null or missing → a placeholder page. */
   rendererDir: string | null;
   /** Address to listen on. Default 127.0.0.1. */
   host?: string;
   /** Port; 0 = a free one. Default 7700. */
   port?: number;
-  /** Access token. Required off loopback: generated when not given. On loopback: none unless given. */
+  /**
+   * Access token, asked for on every interface (like Jupyter). Not given: a random one.
+   * `null`: no token, allowed on a loopback address only.
+   */
   token?: string | null;
-  /** Largest WebSocket message, bytes (default 1 MiB). */
+  /** Largest WebSocket message, bytes (default MAX_MESSAGE_BYTES, 16 MiB). */
   maxMessageBytes?: number;
+  /** Most bytes queued to one client before it is disconnected (default MAX_CLIENT_BUFFER_BYTES, 8 MiB). */
+  maxClientBufferBytes?: number;
+}
+
+/** What the server holds for its clients right now. */
+export interface HostServerStats {
+  /** Open WebSocket clients (not counting those being closed). */
+  clients: number;
+  /** Bytes queued to all clients together. */
+  bufferedBytes: number;
+  /** Clients disconnected so far because they did not read (close code 1008). */
+  slowClientsClosed: number;
+  /** `run.progress` events replaced by a newer one before a slow client could take them. */
+  progressCoalesced: number;
 }
 
 export interface HostServer {
@@ -57,98 +93,24 @@ export interface HostServer {
   readonly host: string;
   readonly port: number;
   readonly token: string | null;
+  /** Counters of the clients and their send buffers. */
+  stats(): HostServerStats;
   /** Stop listening and close every connection. Safe to call twice. */
   close(): Promise<void>;
 }
 
-/** True for 127.0.0.0/8, ::1 and localhost. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
-}
-
-/** The Content-Security-Policy for pages served from `origin` host:port. */
-export function contentSecurityPolicy(hostPort: string): string {
-  return [
-    "default-src 'self'",
-    "img-src 'self' data: blob:",
-    `connect-src 'self' ws://${hostPort}`,
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-/** Content type of an image file from its first bytes (blobs have no extension). */
-function sniffImageType(file: string): string {
-  const buf = Buffer.alloc(12);
-  let fd: number | null = null;
-  try {
-    fd = openSync(file, 'r');
-    readSync(fd, buf, 0, 12, 0);
-  } catch {
-    return 'application/octet-stream';
-  } finally {
-    if (fd !== null) closeSync(fd);
-  }
-  if (buf[0] === 0x89 && buf.toString('ascii', 1, 4) === 'PNG') return 'image/png';
-  if (buf[0] === 0xff && buf[1] === 0xd8) return 'image/jpeg';
-  if (buf.toString('ascii', 0, 3) === 'GIF') return 'image/gif';
-  if (buf.toString('ascii', 0, 4) === 'RIFF' && buf.toString('ascii', 8, 12) === 'WEBP') return 'image/webp';
-  if (buf.toString('ascii', 0, 2) === 'BM') return 'image/bmp';
-  return 'application/octet-stream';
-}
-
-function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
-  }
-  return out;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-const PLACEHOLDER = `<!doctype html><html><head><meta charset="utf-8"><title>Layerwise</title></head>
-<body><h1>Layerwise</h1><p>The user interface has not been built. Run <code>npx electron-vite build</code> and reload.</p>
-<p>The API is available over WebSocket at <code>/api</code>.</p></body></html>`;
-
 /**
  * Start the server. Resolves once it listens.
- * @throws Error when the address is taken (EADDRINUSE) or cannot be bound.
+ * @throws Error when `token` is null off loopback, or when the address is taken (EADDRINUSE) or cannot be bound.
  */
 export async function startHostServer(opts: HostServerOptions): Promise<HostServer> {
   const bindHost = opts.host ?? '127.0.0.1';
   const loopback = isLoopback(bindHost);
-  const token = opts.token ?? (loopback ? null : randomBytes(24).toString('base64url'));
+  if (opts.token === null && !loopback) throw new Error(`no token (--no-token) is allowed on a loopback address only, not on ${bindHost}: anyone who can reach it could use the app`);
+  if (opts.token !== undefined && opts.token !== null && opts.token.length < 8) throw new Error('token: at least 8 characters');
+  const token = opts.token === undefined ? randomBytes(24).toString('base64url') : opts.token;
+  const maxBuffered = opts.maxClientBufferBytes ?? MAX_CLIENT_BUFFER_BYTES;
+  const counters = { slowClientsClosed: 0, progressCoalesced: 0 };
   const rendererDir = opts.rendererDir && existsSync(join(opts.rendererDir, 'index.html')) ? resolve(opts.rendererDir) : null;
   let port = opts.port ?? DEFAULT_PORT;
   const cookieName = (): string => `layerwise_token_${port}`;
@@ -206,7 +168,29 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
     stream.pipe(res);
   };
 
+  /** The reply to a request without the token: a form to paste it into (browsers), else plain text. */
+  const askForToken = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '')) {
+      res.statusCode = 401;
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.setHeader('Cache-Control', 'no-store');
+      return void res.end(TOKEN_PAGE);
+    }
+    fail(res, 401, 'a token is required: open the URL printed by `layerwise serve` (it ends in ?token=…)');
+  };
+
+  /** Any exception while reading a request (malformed headers, URLs, cookies) answers 400; none escapes to crash the host. */
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      handleRequest(req, res);
+    } catch (err) {
+      console.error(`[layerwise] bad HTTP request ${JSON.stringify(String(req.url).slice(0, 200))}: ${(err as Error).message}`);
+      if (!res.headersSent) fail(res, 400, 'bad request');
+      else res.destroy();
+    }
+  };
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const hostPort = checkHost(req);
     if (!hostPort) return fail(res, 421, 'unknown Host header');
     securityHeaders(res, hostPort);
@@ -221,7 +205,7 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
       return fail(res, 400, 'bad URL');
     }
     const auth = checkToken(req, url);
-    if (!auth.ok) return fail(res, 401, 'a token is required: open the URL printed by `layerwise serve` (it ends in ?token=…)');
+    if (!auth.ok) return askForToken(req, res);
     if (auth.fromQuery && token) res.setHeader('Set-Cookie', `${cookieName()}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`);
 
     const img = /^\/image\/(thumb|full)\/([^/]*)$/.exec(url.pathname);
@@ -229,10 +213,18 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
       const kind = img[1] as 'thumb' | 'full';
       const hash = img[2];
       if (!HASH_RE.test(hash)) return fail(res, 400, 'bad image hash: expected 64 lowercase hex digits');
+      const serve = (file: string | null): void => {
+        if (!file) return fail(res, 404, 'no such image');
+        // Content-addressed: never changes.
+        sendFile(req, res, file, sniffImageType(file), 'private, max-age=31536000, immutable');
+      };
       const file = opts.imageFile(hash, kind);
-      if (!file) return fail(res, 404, 'no such image');
-      // Content-addressed: never changes.
-      return sendFile(req, res, file, sniffImageType(file), 'private, max-age=31536000, immutable');
+      if (typeof file === 'string' || file === null) return serve(file);
+      file.then(serve, (err: unknown) => {
+        console.error(`[layerwise] image ${kind}/${hash}: ${(err as Error).message}`);
+        if (!res.headersSent) fail(res, 500, 'the image could not be prepared');
+      });
+      return;
     }
     if (url.pathname.startsWith('/image/')) return fail(res, 404, 'not found: images are at /image/thumb/<hash> and /image/full/<hash>');
     if (url.pathname === '/api') return fail(res, 426, 'the API is served over WebSocket');
@@ -272,6 +264,12 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
 
   const server = createServer(onRequest);
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes ?? MAX_MESSAGE_BYTES, perMessageDeflate: false });
+  // Malformed requests get Node's own 400; a failing socket is dropped. Neither may take the host down.
+  server.on('clientError', (_err, socket: Duplex) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  wss.on('error', (err) => console.error(`[layerwise] WebSocket server: ${err.message}`));
 
   const refuse = (socket: Duplex, status: number, text: string): void => {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
@@ -279,6 +277,16 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    try {
+      upgrade(req, socket, head);
+    } catch (err) {
+      console.error(`[layerwise] bad WebSocket upgrade ${JSON.stringify(String(req.url).slice(0, 200))}: ${(err as Error).message}`);
+      if (socket.writable) refuse(socket, 400, 'Bad Request');
+      else socket.destroy();
+    }
+  });
+
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const hostPort = checkHost(req);
     if (!hostPort) return refuse(socket, 421, 'Misdirected Request');
     let url: URL;
@@ -292,42 +300,115 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
     if (origin !== undefined && origin !== `http://${hostPort}`) return refuse(socket, 403, 'Forbidden');
     if (!checkToken(req, url).ok) return refuse(socket, 401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-  });
-
-  const send = (ws: WebSocket, msg: WireResponse): void => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
   };
 
+  /**
+   * Back-pressure. Before every send the client's queue (ws.bufferedAmount) is checked: above
+   * `maxBuffered` the client is closed with 1008 and a reason, and nothing more is queued to it.
+   * Above `softBuffered`, `run.progress` events are coalesced (the newest per run is kept and
+   * sent once the queue drains) instead of queued.
+   */
+  const softBuffered = Math.min(1024 * 1024, Math.floor(maxBuffered / 4));
+  interface ClientState {
+    closing: boolean;
+    /** runId → the newest `run.progress` frame not yet sent. */
+    progress: Map<number, string>;
+  }
+  const clients = new Map<WebSocket, ClientState>();
+
+  const disconnectSlow = (ws: WebSocket, state: ClientState): void => {
+    state.closing = true;
+    state.progress.clear();
+    counters.slowClientsClosed++;
+    const mib = (maxBuffered / 1024 / 1024).toFixed(maxBuffered % (1024 * 1024) ? 2 : 0);
+    ws.close(SLOW_CLIENT_CLOSE_CODE, `client too slow: more than ${mib} MiB of replies and events unread`);
+    setTimeout(() => ws.terminate(), SLOW_CLIENT_GRACE_MS).unref();
+  };
+
+  /** Queue `text` to `ws` unless it is closing or has more than `maxBuffered` bytes unread (then it is disconnected). */
+  const sendText = (ws: WebSocket, text: string): boolean => {
+    const state = clients.get(ws);
+    if (!state || state.closing || ws.readyState !== WebSocket.OPEN) return false;
+    if (ws.bufferedAmount > maxBuffered) {
+      disconnectSlow(ws, state);
+      return false;
+    }
+    ws.send(text);
+    return true;
+  };
+
+  const send = (ws: WebSocket, msg: WireResponse): void => {
+    sendText(ws, JSON.stringify(msg));
+  };
+
+  /** Send the coalesced progress frames of a client whose queue has drained below the soft limit. */
+  const flushProgress = (ws: WebSocket, state: ClientState): void => {
+    if (state.progress.size === 0 || ws.bufferedAmount > softBuffered) return;
+    const frames = [...state.progress.values()];
+    state.progress.clear();
+    for (const f of frames) sendText(ws, f);
+  };
+  const flushTimer = setInterval(() => {
+    for (const [ws, state] of clients) flushProgress(ws, state);
+  }, 250);
+  flushTimer.unref();
+
   wss.on('connection', (ws: WebSocket) => {
+    const state: ClientState = { closing: false, progress: new Map() };
+    clients.set(ws, state);
+    ws.on('close', () => clients.delete(ws));
     ws.on('error', () => ws.terminate());
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (isBinary) return send(ws, { id: 0, error: { code: 'invalid_params', message: 'messages must be JSON text frames' } });
-      let raw: unknown;
       try {
-        raw = JSON.parse(data.toString());
-      } catch {
-        return send(ws, { id: 0, error: { code: 'invalid_params', message: 'message is not valid JSON' } });
+        onMessage(ws, data, isBinary);
+      } catch (err) {
+        console.error(`[layerwise] message handling failed: ${(err as Error).message}`);
+        send(ws, { id: 0, error: { code: 'internal', message: 'the host could not handle this message' } });
       }
-      const parsed = WireRequestSchema.safeParse(raw);
-      if (!parsed.success) {
-        const id = typeof (raw as { id?: unknown })?.id === 'number' && Number.isInteger((raw as { id: number }).id) ? (raw as { id: number }).id : 0;
-        return send(ws, { id, error: { code: 'invalid_params', message: `bad request message: ${formatZodError(parsed.error)}` } });
-      }
-      const { id, method, params } = parsed.data;
-      opts.handle(method, params).then(
+    });
+  });
+
+  const onMessage = (ws: WebSocket, data: RawData, isBinary: boolean): void => {
+    if (isBinary) return send(ws, { id: 0, error: { code: 'invalid_params', message: 'messages must be JSON text frames' } });
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data.toString());
+    } catch {
+      return send(ws, { id: 0, error: { code: 'invalid_params', message: 'message is not valid JSON' } });
+    }
+    const parsed = WireRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const id = typeof (raw as { id?: unknown })?.id === 'number' && Number.isInteger((raw as { id: number }).id) ? (raw as { id: number }).id : 0;
+      return send(ws, { id, error: { code: 'invalid_params', message: `bad request message: ${formatZodError(parsed.error)}` } });
+    }
+    const { id, method, params } = parsed.data;
+    Promise.resolve()
+      // A client being closed (too slow) or gone gets no more work done for it.
+      .then(() => (clients.get(ws)?.closing === false && ws.readyState === WebSocket.OPEN ? opts.handle(method, params) : undefined))
+      .then(
         (result) => send(ws, { id, result: result ?? null }),
         (err) => send(ws, { id, error: toApiError(err) }),
       );
-    });
-  });
+  };
 
   const subscription = opts.onEvent((e) => {
     const wire: WireEvent = { event: e.event, payload: e.payload };
     const text = JSON.stringify(wire);
-    for (const ws of wss.clients) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      if (e.event === 'run.progress' && ws.bufferedAmount > SLOW_CLIENT_BYTES) continue;
-      ws.send(text);
+    const progressRun = e.event === 'run.progress' ? e.payload.runId : null;
+    const statusRun = e.event === 'run.status' ? e.payload.runId : null;
+    for (const [ws, state] of clients) {
+      if (state.closing || ws.readyState !== WebSocket.OPEN) continue;
+      // A finished run's pending progress is stale: its status says more.
+      if (statusRun !== null) state.progress.delete(statusRun);
+      if (progressRun !== null && (ws.bufferedAmount > softBuffered || state.progress.size > 0)) {
+        if (state.progress.has(progressRun)) counters.progressCoalesced++;
+        state.progress.delete(progressRun); // re-insert: keep the frames in arrival order
+        state.progress.set(progressRun, text);
+        flushProgress(ws, state);
+        continue;
+      }
+      flushProgress(ws, state);
+      sendText(ws, text);
     }
   });
 
@@ -336,10 +417,13 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
       server.once('error', reject);
       server.listen(port, bindHost, () => {
         server.off('error', reject);
+        // After listening, an error (e.g. EMFILE on accept) is logged, never thrown.
+        server.on('error', (err) => console.error(`[layerwise] HTTP server: ${err.message}`));
         resolveListen();
       });
     });
   } catch (err) {
+    clearInterval(flushTimer);
     subscription.dispose();
     wss.close();
     throw err;
@@ -354,9 +438,19 @@ export async function startHostServer(opts: HostServerOptions): Promise<HostServ
     host: bindHost,
     port,
     token,
+    stats() {
+      let open = 0;
+      let bufferedBytes = 0;
+      for (const [ws, state] of clients) {
+        if (!state.closing && ws.readyState === WebSocket.OPEN) open++;
+        bufferedBytes += ws.bufferedAmount;
+      }
+      return { clients: open, bufferedBytes, ...counters };
+    },
     close() {
       if (!closing) {
         closing = new Promise<void>((done) => {
+          clearInterval(flushTimer);
           subscription.dispose();
           for (const ws of wss.clients) ws.terminate();
           wss.close();

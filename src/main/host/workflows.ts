@@ -4,8 +4,8 @@
  */
 import { defaultInputShape } from '../../shared/input-shape';
 import type { DatasetDetail, DatasetSummary, EventPayload, ImportJob } from '../../shared/api';
-import { buildPreset, type RunSpecInput } from '../../shared/spec';
-import { ApiError } from '../services/api-router';
+import { buildPreset, defaultLearningRate, RUN_DEFAULTS, type ModelSpecInput, type PresetName, type RunSpecInput } from '../../shared/spec';
+import { ApiError } from '../../shared/errors';
 import type { App } from '../services/app';
 
 /**
@@ -56,7 +56,7 @@ export async function findDataset(app: Pick<App, 'handle'>, ref: string): Promis
 }
 
 export interface PresetRunOptions {
-  preset: 'linear' | 'mlp' | 'lenet5';
+  preset: Exclude<PresetName, 'custom'>;
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -65,28 +65,36 @@ export interface PresetRunOptions {
   inputShape?: [number, number, 1 | 3];
   seed?: number;
   maxTrainSamples?: number;
+  /** Dropout rate; default: the preset's (0 for linear, MLP, LeNet-5; src/shared/presets-deep.ts for the others). */
   dropout?: number;
   batchNormalization?: boolean;
+  /** Width multiplier α of the deep presets; default: the preset's. */
+  widthMultiplier?: number;
   backend?: 'auto' | 'gpu' | 'cpu';
 }
 
 
-/** A run spec (not yet validated: runs.start does that) for a preset on a dataset. */
+/** A run spec (not yet validated: runs.start does that) for a preset on a dataset; options left out take RUN_DEFAULTS (the form's defaults). */
 export function presetRunSpec(ds: Pick<DatasetSummary, 'id' | 'classCount' | 'typicalShape'>, o: PresetRunOptions): RunSpecInput {
   const inputShape = o.inputShape ?? defaultInputShape(ds.typicalShape);
-  const model = buildPreset(o.preset, { inputShape, numClasses: ds.classCount, dropoutRate: o.dropout ?? 0, batchNormalization: o.batchNormalization ?? false });
-  const lr = o.learningRate ?? (o.optimizer === 'sgd' || o.optimizer === 'momentum' ? 0.01 : 0.001);
-  const type = o.optimizer ?? 'adam';
+  const model = buildPreset(o.preset, { inputShape, numClasses: ds.classCount, dropoutRate: o.dropout, batchNormalization: o.batchNormalization ?? false, widthMultiplier: o.widthMultiplier });
+  return modelRunSpec(ds, model, o);
+}
+
+/** A run spec (not yet validated) training `model` on a dataset with the training options of `o` (RUN_DEFAULTS where left out). */
+export function modelRunSpec(ds: Pick<DatasetSummary, 'id'>, model: ModelSpecInput, o: Omit<PresetRunOptions, 'preset'>): RunSpecInput {
+  const type = o.optimizer ?? RUN_DEFAULTS.optimizer;
+  const lr = o.learningRate ?? defaultLearningRate(type);
   return {
     datasetId: ds.id,
     model,
     training: {
       optimizer: { type, learningRate: lr } as RunSpecInput['training']['optimizer'],
-      batchSize: o.batchSize ?? 32,
-      epochs: o.epochs ?? 5,
-      maxTrainSamples: o.maxTrainSamples ?? 0,
+      batchSize: o.batchSize ?? RUN_DEFAULTS.batchSize,
+      epochs: o.epochs ?? RUN_DEFAULTS.epochs,
+      maxTrainSamples: o.maxTrainSamples ?? RUN_DEFAULTS.maxTrainSamples,
     },
-    seed: o.seed ?? 42,
-    backend: o.backend ?? 'auto',
+    seed: o.seed ?? RUN_DEFAULTS.seed,
+    backend: o.backend ?? RUN_DEFAULTS.backend,
   };
 }

@@ -15,4 +15,3 @@ export async function findImporter(path: string): Promise<Importer | null> {
 }
 
 export type { Importer, ImportEntry, ImportSource } from './types';
-export { SkipError, normalizeFile, normalizeBuffer, normalizeRaw, type NormalizedImage } from './image';

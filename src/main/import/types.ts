@@ -5,7 +5,7 @@
  * per image; the import job (./job.ts) decodes, stores and records the entries.
  */
 import type { Split, SkippedFile } from '../../shared/api';
-import type { NormalizedImage } from './image';
+import type { NormalizedImage, NormalizeOptions } from '../images/image';
 
 /** One image of a source. */
 export interface ImportEntry {
@@ -18,10 +18,11 @@ export interface ImportEntry {
   /** Split as the source gives it, or null when the source has no splits. */
   split: Split | null;
   /**
-   * Decode into the normalized stored form.
+   * Decode into the normalized stored form (`opts.deferPreview`: a kept JPEG's thumbnail and
+   * dHash may be left for later, images/image.ts; readers of raw pixels may ignore it).
    * @throws SkipError when the image is unusable (the reason is reported, the import goes on).
    */
-  load(): Promise<NormalizedImage>;
+  load(opts?: NormalizeOptions): Promise<NormalizedImage>;
 }
 
 /** A scanned source, ready to import. */

@@ -4,24 +4,18 @@
  * validate its params with the contract's zod schema, call the service, and map
  * every failure to an ApiErrorShape.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { requests, type ApiErrorShape, type DatasetDetail, type DatasetSummary, type ImportJob, type Item, type Params, type RequestName, type Result, type SplitConfig } from '../../shared/api';
-import { formatZodError, SpecError } from '../../shared/spec';
+import { ApiError, errorShape, zodField } from '../../shared/errors';
+import { formatZodError } from '../../shared/spec';
+import type { AttackService } from './attack';
+import type { ExportService } from './export';
+import type { InspectService } from './inspect';
 import type { LabelService } from './labels';
 import type { QualityService } from './quality';
+import type { SweepService } from './sweeps';
 import type { RunService } from './runs';
-
-/** An error that carries an API error code (and the offending field) across a transport. */
-export class ApiError extends Error {
-  override name = 'ApiError';
-  constructor(
-    readonly code: ApiErrorShape['code'],
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-}
+import { pretrainedSpecForDataset } from './pretrained';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -29,7 +23,8 @@ type MaybePromise<T> = T | Promise<T>;
 export interface ApiDatasets {
   list(): MaybePromise<DatasetSummary[]>;
   get(datasetId: number): MaybePromise<DatasetDetail>;
-  startImport(params: { path: string; name?: string; datasetId?: number }): MaybePromise<{ jobId: number }>;
+  startImport(params: { path: string; name?: string; datasetId?: number; labelPattern?: string }): MaybePromise<{ jobId: number }>;
+  previewImport(params: Params<'datasets.previewImport'>): MaybePromise<Result<'datasets.previewImport'>>;
   cancelImport(jobId: number): MaybePromise<{ ok: boolean } | boolean | void>;
   getImport(jobId: number): MaybePromise<ImportJob | null | undefined>;
   items(params: Params<'datasets.items'>): MaybePromise<{ total: number; items: Item[] }>;
@@ -40,11 +35,15 @@ export interface ApiDatasets {
 
 export interface ApiServices {
   /** Answer of `system.info`. */
-  systemInfo(): Result<'system.info'>;
+  systemInfo(): MaybePromise<Result<'system.info'>>;
   datasets: ApiDatasets;
-  runs: Pick<RunService, 'list' | 'get' | 'start' | 'cancel' | 'metrics'>;
+  runs: Pick<RunService, 'list' | 'get' | 'start' | 'cancel' | 'resume' | 'rerun' | 'lrRange' | 'augmentPreview' | 'metrics' | 'compare' | 'update' | 'delete'>;
   labels: Pick<LabelService, 'assign' | 'undo' | 'redo' | 'history' | 'exclude' | 'move' | 'upload' | 'addClass' | 'updateClass' | 'mergeClasses' | 'deleteClass' | 'resolveSuggestion'>;
   quality: Pick<QualityService, 'listVersions' | 'diff' | 'nearDuplicates' | 'confusion' | 'listSuggestions'>;
+  sweeps: Pick<SweepService, 'create' | 'list' | 'get' | 'cancel' | 'queue' | 'setConcurrency'>;
+  inspect: Pick<InspectService, 'checkpoints' | 'start' | 'get' | 'cancel' | 'result'>;
+  attack: Pick<AttackService, 'start' | 'result' | 'saveDataset'>;
+  exports: Pick<ExportService, 'export' | 'classify'>;
 }
 
 export interface ApiHandlerOptions {
@@ -55,53 +54,20 @@ export interface ApiHandlerOptions {
 /** Handles one request. Resolves with the result; rejects with an ApiError. */
 export type ApiHandler = (method: string, params: unknown) => Promise<unknown>;
 
-/** The field a zod error is about: its first issue's path, dotted ("training.batchSize", "layers[2].filters"). */
-export function zodField(err: z.ZodError, root = ''): string | undefined {
-  const first = err.issues[0];
-  if (!first) return undefined;
-  const path = [root, ...first.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))].filter(Boolean).join('.').replace(/\.\[/g, '[');
-  return path || undefined;
-}
-
-/** The field named by a message of the form "field.path: explanation". */
-function fieldOfMessage(message: string): string | undefined {
-  const m = /^([A-Za-z_][\w.[\]]*): /.exec(message);
-  return m ? m[1] : undefined;
-}
-
-/** A message that starts with a params field in camelCase ("datasetId: …", "split.train: …", "layers[2].units: …"). */
-const PLAIN_FIELD_RE = /^([a-z]\w*(?:(?:\.\w+)|(?:\[\d+\]))*): /;
-
-const CODES: ReadonlySet<string> = new Set(['invalid_params', 'not_found', 'conflict', 'internal']);
-
 /**
- * Map any thrown value to the wire error shape: ApiError as is; SpecError →
- * invalid_params with the field its message names; errors carrying a known `code`
- * or named `NotFoundError` → that code; a plain Error whose message starts with a
- * camelCase field ("datasetId: 7 not found", "path: /x does not exist") → not_found when
- * it ends in "not found", else invalid_params, with that field; anything else →
- * internal, with its message.
+ * Map any thrown value to the wire error shape: an ApiError (SpecError included) with
+ * its code and field; a zod error → invalid_params, the field being its first issue's
+ * path; anything else → internal, with its message. Codes are never guessed from
+ * message text: the code is set where the error is raised.
  */
 export function toApiError(err: unknown): ApiErrorShape {
-  if (err instanceof ApiError) return err.field ? { code: err.code, message: err.message, field: err.field } : { code: err.code, message: err.message };
-  if (err instanceof SpecError || (err instanceof Error && err.name === 'SpecError')) {
-    const field = fieldOfMessage(err.message);
-    return field ? { code: 'invalid_params', message: err.message, field } : { code: 'invalid_params', message: err.message };
+  if (err instanceof ApiError) return errorShape(err);
+  if (err instanceof z.ZodError) {
+    const field = zodField(err);
+    const message = formatZodError(err);
+    return field ? { code: 'invalid_params', message, field } : { code: 'invalid_params', message };
   }
-  if (err instanceof Error) {
-    const e = err as Error & { code?: unknown; field?: unknown };
-    let code: ApiErrorShape['code'] = 'internal';
-    let field = typeof e.field === 'string' ? e.field : undefined;
-    // Services throw plain Errors whose message starts with the field ("datasetId: 7 not found", "path: /x does not exist").
-    const named = PLAIN_FIELD_RE.exec(err.message);
-    if (typeof e.code === 'string' && CODES.has(e.code)) code = e.code as ApiErrorShape['code'];
-    else if (e.name === 'NotFoundError' || (named && / not found$/.test(err.message))) code = 'not_found';
-    else if (named) code = 'invalid_params';
-    if (!field && named && code !== 'internal') field = named[1];
-    const out: ApiErrorShape = { code, message: err.message || String(err) };
-    if (field) out.field = field;
-    return out;
-  }
+  if (err instanceof Error) return { code: 'internal', message: err.message || String(err) };
   return { code: 'internal', message: String(err) };
 }
 
@@ -115,12 +81,13 @@ function notFound(what: string, field: string): never {
  * mapped by toApiError.
  */
 export function createApiHandler(services: ApiServices, options: ApiHandlerOptions = {}): ApiHandler {
-  const { datasets, runs, labels, quality } = services;
+  const { datasets, runs, labels, quality, sweeps } = services;
   const impl: { [N in RequestName]: (p: z.infer<(typeof requests)[N]['params']>) => MaybePromise<unknown> } = {
     'system.info': () => services.systemInfo(),
     'datasets.list': () => datasets.list(),
     'datasets.get': (p) => datasets.get(p.datasetId),
     'datasets.import': (p) => datasets.startImport(p),
+    'datasets.previewImport': (p) => datasets.previewImport(p),
     'datasets.items': (p) => datasets.items(p),
     'datasets.setSplit': async (p) => (await datasets.setSplit(p.datasetId, p.split, { allowFromTest: p.allowFromTest })) ?? datasets.get(p.datasetId),
     'datasets.delete': async (p) => {
@@ -135,8 +102,29 @@ export function createApiHandler(services: ApiServices, options: ApiHandlerOptio
     'runs.list': (p) => runs.list(p),
     'runs.get': (p) => runs.get(p.runId),
     'runs.start': (p) => runs.start(p),
+    'models.pretrainedSpec': (p) => pretrainedSpecForDataset(datasets, p),
     'runs.cancel': (p) => runs.cancel(p.runId),
+    'runs.resume': (p) => runs.resume(p.runId),
+    'runs.rerun': (p) => runs.rerun(p),
+    'runs.lrRange': (p) => runs.lrRange(p),
+    'runs.augmentPreview': (p) => runs.augmentPreview(p),
     'runs.metrics': (p) => runs.metrics(p.runId),
+    'inspect.checkpoints': (p) => {
+      const { dirs: _dirs, ...checkpoints } = services.inspect.checkpoints(p.runId);
+      return checkpoints;
+    },
+    'inspect.start': (p) => services.inspect.start(p),
+    'inspect.result': (p) => services.inspect.result(p.jobId, 'inspect'),
+    'jobs.get': (p) => services.inspect.get(p.jobId),
+    'jobs.cancel': (p) => services.inspect.cancel(p.jobId),
+    'attack.start': (p) => services.attack.start(p),
+    'attack.result': (p) => services.attack.result(p.jobId),
+    'attack.saveDataset': (p) => services.attack.saveDataset(p),
+    'runs.export': (p) => services.exports.export(p),
+    'runs.classify': (p) => services.exports.classify(p),
+    'runs.compare': (p) => runs.compare(p),
+    'runs.update': (p) => runs.update(p),
+    'runs.delete': (p) => runs.delete(p.runId),
     'items.ids': (p) => datasets.itemIds(p),
     'labels.assign': (p) => labels.assign(p),
     'labels.undo': (p) => labels.undo(p.datasetId),
@@ -155,6 +143,12 @@ export function createApiHandler(services: ApiServices, options: ApiHandlerOptio
     'runs.confusion': (p) => quality.confusion(p.runId, p.split),
     'suggestions.list': (p) => quality.listSuggestions(p),
     'suggestions.resolve': (p) => labels.resolveSuggestion(p),
+    'sweeps.create': (p) => sweeps.create(p),
+    'sweeps.list': () => sweeps.list(),
+    'sweeps.get': (p) => sweeps.get(p.sweepId),
+    'sweeps.cancel': (p) => sweeps.cancel(p.sweepId),
+    'queue.get': () => sweeps.queue(),
+    'queue.setConcurrency': (p) => sweeps.setConcurrency(p.concurrency),
   };
 
   return async (method, params) => {

@@ -7,16 +7,22 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { version } from '../../../package.json';
 import type { Result } from '../../shared/api';
+import { ApiError } from '../../shared/errors';
 import type { BlobStore } from '../blobs';
 import { openDatabase, type Db } from '../db/db';
 import { defaultEngineEntry, NodeEngineLauncher, type EngineLauncher } from '../engine-launcher';
 import { Emitter, type ApiEvent, type Disposable } from '../events';
+import { cachedGpuProbe, type GpuInfo } from '../gpu-probe';
 import { dataPaths, type DataPaths } from '../paths';
 import { createApiHandler, type ApiHandler, type ApiHandlerOptions } from './api-router';
 import { DatasetService } from './datasets';
+import { AttackService } from './attack';
+import { ExportService } from './export';
+import { InspectService } from './inspect';
 import { LabelService } from './labels';
 import { QualityService } from './quality';
 import { RunService } from './runs';
+import { SweepService } from './sweeps';
 
 export interface AppOptions {
   /** The data directory (created if missing). */
@@ -27,12 +33,18 @@ export interface AppOptions {
   host?: 'electron' | 'headless';
   /** Folder of the bundled sample dataset; default: resources/sample/fashion-mnist-test found above this file. */
   sampleDatasetPath?: string | null;
-  /** Runs trained at once (default 1). */
+  /** Runs trained at once (default: from the machine's cores, src/main/services/runs/threads.ts). */
   concurrency?: number;
+  /** Take over the queue of processes that are gone, and leave the queue queued on shutdown (the host and the desktop app): the queue survives a restart. Default false (CLI commands). */
+  adoptQueued?: boolean;
   /** Milliseconds a cancelled engine gets before it is killed (default 10 000). */
   cancelTimeoutMs?: number;
+  /** Milliseconds between heartbeats and recovery sweeps of imports and runs (default HEARTBEAT_MS in db/owners.ts). */
+  heartbeatMs?: number;
   /** Options of the API handler (e.g. validateResults in tests). */
   api?: ApiHandlerOptions;
+  /** Whether a usable GPU exists; default: asked once of an engine process from `launcher` (gpu-probe.ts). */
+  gpu?: () => Promise<GpuInfo>;
 }
 
 export interface App extends Disposable {
@@ -43,13 +55,22 @@ export interface App extends Disposable {
   readonly runs: RunService;
   readonly labels: LabelService;
   readonly quality: QualityService;
+  /** Engine jobs on checkpoints (inspect, attack). */
+  readonly inspect: InspectService;
+  /** Adversarial-example jobs (through inspect's job plumbing). */
+  readonly attack: AttackService;
+  /** Export (ONNX, TF.js) and classifying new images (issue 13). */
+  readonly exports: ExportService;
+  readonly sweeps: SweepService;
   /** The API: one request → its result; rejects with ApiError. */
   readonly handle: ApiHandler;
   /** Every API event of every service. */
   readonly onEvent: (listener: (e: ApiEvent) => void) => Disposable;
   /** The file to serve for an image, or null (bad hash, nothing stored). */
   imageFile(hash: string, kind: 'thumb' | 'full'): string | null;
-  /** Cancel imports and runs and wait (up to `timeoutMs` milliseconds) for the engines to exit; then call dispose(). */
+  /** As imageFile, making a thumbnail that is still pending first (DatasetService.servedFile): what the transports serve. */
+  servedFile(hash: string, kind: 'thumb' | 'full'): Promise<string | null>;
+  /** Cancel imports and runs (with `adoptQueued`: queued runs stay queued, running ones are marked interrupted) and wait (up to `timeoutMs` milliseconds) for the engines to exit; then call dispose(). */
   shutdown(timeoutMs?: number): Promise<void>;
 }
 
@@ -73,30 +94,39 @@ export function createApp(options: AppOptions): App {
   const db = openDatabase(paths.db);
   const disposables: Disposable[] = [];
   try {
-    const datasets = new DatasetService({ db, paths });
+    const datasets = new DatasetService({ db, paths, heartbeatMs: options.heartbeatMs });
     const blobs = datasets.blobs;
     disposables.push(datasets);
-    const quality = new QualityService({ db, blobs, versions: datasets.versions });
+    const quality = new QualityService({ db, blobs, versions: datasets.versions, previews: datasets.previews });
     const labels = new LabelService({
       db,
       blobs,
       classInfo: (datasetId, classId) => {
         const c = datasets.get(datasetId).classes.find((x) => x.id === classId);
-        if (!c) throw new Error(`classId: class ${classId} not found`);
+        if (!c) throw new ApiError('not_found', `classId: class ${classId} not found`, 'classId');
         return c;
       },
     });
     disposables.push(labels);
     const launcher = options.launcher ?? new NodeEngineLauncher(defaultEngineEntry());
-    const runs = new RunService({ db, paths, datasets, launcher, concurrency: options.concurrency, cancelTimeoutMs: options.cancelTimeoutMs, predictions: quality });
+    // Asked of an engine once, on the first system.info or 'gpu' run (src/main never loads WebGPU).
+    const gpu: () => Promise<GpuInfo> = options.gpu ?? cachedGpuProbe(launcher);
+    const runs = new RunService({ db, paths, datasets, launcher, concurrency: options.concurrency, adoptQueued: options.adoptQueued, cancelTimeoutMs: options.cancelTimeoutMs, heartbeatMs: options.heartbeatMs, predictions: quality, gpu });
     disposables.push(runs);
 
+    const inspect = new InspectService({ db, blobs, launcher });
+    disposables.push(inspect);
+    const attack = new AttackService({ db, cacheDir: paths.cache, inspect, datasets, prepareTraining: (id, shape) => datasets.prepareTraining(id, shape) });
+    disposables.push(attack);
+    const exports = new ExportService({ db, launcher, inspect });
+
     const events = new Emitter<ApiEvent>();
-    disposables.push(datasets.onEvent((e: ApiEvent) => events.fire(e)), runs.onEvent((e) => events.fire(e)), labels.onEvent((e) => events.fire(e)), events);
+    disposables.push(datasets.onEvent((e: ApiEvent) => events.fire(e)), runs.onEvent((e) => events.fire(e)), labels.onEvent((e) => events.fire(e)), inspect.onEvent((e) => events.fire(e)), events);
 
     const sampleDatasetPath = options.sampleDatasetPath !== undefined ? options.sampleDatasetPath : findUp(__dirname, 'resources/sample/fashion-mnist-test');
-    const systemInfo = (): Result<'system.info'> => ({ version, dataDir: paths.root, host: options.host ?? 'headless', sampleDatasetPath });
-    const handle = createApiHandler({ systemInfo, datasets, runs, labels, quality }, options.api);
+    const systemInfo = async (): Promise<Result<'system.info'>> => ({ version, dataDir: paths.root, host: options.host ?? 'headless', sampleDatasetPath, gpu: await gpu() });
+    const sweeps = new SweepService(db, runs);
+    const handle = createApiHandler({ systemInfo, datasets, runs, labels, quality, sweeps, inspect, attack, exports }, options.api);
 
     let disposed = false;
     const dispose = (): void => {
@@ -120,12 +150,17 @@ export function createApp(options: AppOptions): App {
       runs,
       labels,
       quality,
+      sweeps,
+      inspect,
+      attack,
+      exports,
       handle,
       onEvent: events.event,
       imageFile: (hash, kind) => blobs.imageFile(hash, kind),
+      servedFile: (hash, kind) => datasets.servedFile(hash, kind),
       async shutdown(timeoutMs?: number) {
         if (disposed) return;
-        await runs.shutdown(timeoutMs);
+        await runs.shutdown(timeoutMs, { keepQueue: options.adoptQueued });
         datasets.dispose(); // cancels imports
         await datasets.idle();
         dispose();

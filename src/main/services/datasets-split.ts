@@ -6,19 +6,11 @@
  * counts are within one item of the target percentages.
  */
 import type { Split, SplitConfig } from '../../shared/api';
+import { mulberry32 } from '../../shared/random';
 import type { Db } from '../db/db';
 
-/** mulberry32: a small, fast, seeded 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The split's generator, for callers that shuffle as the split does (tests). */
+export { mulberry32 };
 
 /** Fisher–Yates shuffle in place with `rand`. */
 export function shuffle<T>(a: T[], rand: () => number): T[] {
@@ -69,6 +61,53 @@ function isFixed(r: Row, scope: SplitScope): boolean {
 
 const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 
+/** What split assignment needs to know of one class: its items without a fixed split, and counts of those with one. */
+interface Group {
+  free: Row[];
+  /** Fixed items per split. */
+  fixed: Record<Split, number>;
+  /** Fixed items whose given split is train (or none) and that are not in test: the pool val is carved from, and those of them in val. */
+  poolFixed: number;
+  poolFixedVal: number;
+}
+
+function emptyGroup(): Group {
+  return { free: [], fixed: { train: 0, val: 0, test: 0 }, poolFixed: 0, poolFixedVal: 0 };
+}
+
+/** Add `n` fixed items in `split` with given split `given` to `g`. */
+function addFixed(g: Group, split: Split, given: Split | null, n: number): void {
+  g.fixed[split] += n;
+  if ((given ?? 'train') === 'train' && split !== 'test') {
+    g.poolFixed += n;
+    if (split === 'val') g.poolFixedVal += n;
+  }
+}
+
+/** Splits of the free items of every group (see computeSplits), into `out`. */
+function assignGroups(groups: Map<number, Group>, config: SplitConfig, hasVal: boolean, out: Map<number, Split>): void {
+  for (const [k, g] of groups) {
+    const rand = mulberry32(classSeed(config.seed, k));
+    const size = g.free.length + g.fixed.train + g.fixed.val + g.fixed.test;
+    if (config.mode === 'random') {
+      const items = shuffle(g.free.sort((a, b) => (a.hash < b.hash ? -1 : 1)), rand);
+      const target = apportion(size, [config.train, config.val, config.test]);
+      const need = target.map((t, i) => Math.max(0, t - g.fixed[SPLITS[i]]));
+      const counts = need.some((n) => n > 0) ? apportion(items.length, need) : apportion(items.length, [config.train, config.val, config.test]);
+      items.forEach((r, i) => out.set(r.id, i < counts[0] ? 'train' : i < counts[0] + counts[1] ? 'val' : 'test'));
+    } else {
+      const train: Row[] = [];
+      for (const r of g.free) {
+        const given = r.givenSplit ?? 'train';
+        if (given === 'train') train.push(r);
+        else out.set(r.id, given);
+      }
+      const nVal = hasVal ? 0 : Math.max(0, apportion(train.length + g.poolFixed, [100 - config.valFromTrain, config.valFromTrain])[1] - g.poolFixedVal);
+      shuffle(train.sort((a, b) => (a.hash < b.hash ? -1 : 1)), rand).forEach((r, i) => out.set(r.id, i < nVal ? 'val' : 'train'));
+    }
+  }
+}
+
 /**
  * Compute the split of every item of `datasetId` under `config`. Pure: returns item id → split.
  * 'random': per class, train/val/test by the percentages. 'given': the source's splits
@@ -82,50 +121,92 @@ const SPLITS: readonly Split[] = ['train', 'val', 'test'];
  * With nothing fixed this is exactly the plain stratified split.
  */
 export function computeSplits(rows: readonly Row[], config: SplitConfig, scope: SplitScope = 'all'): Map<number, Split> {
-  const groups = new Map<number, Row[]>();
+  const groups = new Map<number, Group>();
+  const out = new Map<number, Split>();
   for (const r of rows) {
     const k = r.classIdx ?? -1;
     let g = groups.get(k);
-    if (!g) groups.set(k, (g = []));
-    g.push(r);
+    if (!g) groups.set(k, (g = emptyGroup()));
+    if (isFixed(r, scope)) {
+      out.set(r.id, r.split!);
+      addFixed(g, r.split!, r.givenSplit, 1);
+    } else g.free.push(r);
   }
-  const out = new Map<number, Split>();
-  const hasVal = rows.some((r) => r.givenSplit === 'val');
-  for (const [k, group] of groups) {
-    const rand = mulberry32(classSeed(config.seed, k));
-    const free: Row[] = [];
-    const fixedCount = { train: 0, val: 0, test: 0 };
-    for (const r of group) {
-      if (isFixed(r, scope)) {
-        out.set(r.id, r.split!);
-        fixedCount[r.split!]++;
-      } else free.push(r);
-    }
-    if (config.mode === 'random') {
-      const items = shuffle(free.sort((a, b) => (a.hash < b.hash ? -1 : 1)), rand);
-      const target = apportion(group.length, [config.train, config.val, config.test]);
-      const need = target.map((t, i) => Math.max(0, t - fixedCount[SPLITS[i]]));
-      const counts = need.some((n) => n > 0) ? apportion(items.length, need) : apportion(items.length, [config.train, config.val, config.test]);
-      items.forEach((r, i) => out.set(r.id, i < counts[0] ? 'train' : i < counts[0] + counts[1] ? 'val' : 'test'));
-    } else {
-      const train: Row[] = [];
-      let poolFixed = 0;
-      let poolFixedVal = 0;
-      for (const r of group) {
-        const given = r.givenSplit ?? 'train';
-        if (isFixed(r, scope)) {
-          if (given === 'train' && r.split !== 'test') {
-            poolFixed++;
-            if (r.split === 'val') poolFixedVal++;
-          }
-        } else if (given === 'train') train.push(r);
-        else out.set(r.id, given);
-      }
-      const nVal = hasVal ? 0 : Math.max(0, apportion(train.length + poolFixed, [100 - config.valFromTrain, config.valFromTrain])[1] - poolFixedVal);
-      shuffle(train.sort((a, b) => (a.hash < b.hash ? -1 : 1)), rand).forEach((r, i) => out.set(r.id, i < nVal ? 'val' : 'train'));
-    }
-  }
+  assignGroups(groups, config, rows.some((r) => r.givenSplit === 'val'), out);
   return out;
+}
+
+/** Fixed-split counts of a dataset's items per class (classIdx, -1 = unlabelled) and whether any has a given val split. */
+interface FixedCounts {
+  groups: Map<number, Group>;
+  hasVal: boolean;
+}
+
+function loadFixed(db: Db, datasetId: number): FixedCounts {
+  const fixed = db
+    .prepare('SELECT c.idx AS classIdx, i.split, i.given_split AS givenSplit, COUNT(*) AS n FROM items i LEFT JOIN classes c ON c.id = i.class_id WHERE i.dataset_id = ? AND i.split IS NOT NULL GROUP BY i.class_id, i.split, i.given_split')
+    .all(datasetId) as { classIdx: number | null; split: Split; givenSplit: Split | null; n: number }[];
+  const groups = new Map<number, Group>();
+  for (const f of fixed) {
+    const k = f.classIdx ?? -1;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = emptyGroup()));
+    addFixed(g, f.split, f.givenSplit, f.n);
+  }
+  return { groups, hasVal: fixed.some((f) => f.givenSplit === 'val') };
+}
+
+/**
+ * Give the items of `datasetId` that have no split one, as applySplits(…, 'new-items')
+ * does, reading only those items and counts of the others. `counts` (from a previous call
+ * of the same caller) saves re-counting the dataset: the import passes it from batch to
+ * batch, and it is updated with what this call assigned. `sourceHasVal`: treat the dataset
+ * as having a given val split even before any item with one is stored. Returns the number
+ * of items assigned.
+ */
+export function assignNewSplits(db: Db, datasetId: number, config: SplitConfig, opts: { sourceHasVal?: boolean; counts?: FixedCounts } = {}): number {
+  const free = db
+    .prepare('SELECT i.id, i.blob_hash AS hash, c.idx AS classIdx, i.split, i.given_split AS givenSplit FROM items i LEFT JOIN classes c ON c.id = i.class_id WHERE i.dataset_id = ? AND i.split IS NULL')
+    .all(datasetId) as Row[];
+  if (free.length === 0) return 0;
+  const counts = opts.counts ?? loadFixed(db, datasetId);
+  const groups = new Map<number, Group>();
+  for (const r of free) {
+    const k = r.classIdx ?? -1;
+    let g = groups.get(k);
+    if (!g) {
+      const known = counts.groups.get(k) ?? emptyGroup();
+      groups.set(k, (g = { free: [], fixed: { ...known.fixed }, poolFixed: known.poolFixed, poolFixedVal: known.poolFixedVal }));
+    }
+    g.free.push(r);
+  }
+  counts.hasVal ||= opts.sourceHasVal === true || free.some((r) => r.givenSplit === 'val');
+  const out = new Map<number, Split>();
+  assignGroups(groups, config, counts.hasVal, out);
+  const update = db.prepare('UPDATE items SET split = ? WHERE id = ?');
+  db.transaction(() => {
+    for (const r of free) update.run(out.get(r.id)!, r.id);
+  })();
+  for (const r of free) {
+    const k = r.classIdx ?? -1;
+    let g = counts.groups.get(k);
+    if (!g) counts.groups.set(k, (g = emptyGroup()));
+    addFixed(g, out.get(r.id)!, r.givenSplit, 1);
+  }
+  return free.length;
+}
+
+/**
+ * A split assigner for one import into `datasetId`: each call gives the items without a
+ * split theirs (assignNewSplits), counting the dataset's other items once and then keeping
+ * the counts up to date itself, so a batch costs its own items, not the dataset's size.
+ */
+export function newSplitAssigner(db: Db, datasetId: number): (config: SplitConfig, sourceHasVal: boolean) => number {
+  let counts: FixedCounts | undefined;
+  return (config, sourceHasVal) => {
+    counts ??= loadFixed(db, datasetId);
+    return assignNewSplits(db, datasetId, config, { sourceHasVal, counts });
+  };
 }
 
 /**

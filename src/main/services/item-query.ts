@@ -6,9 +6,11 @@
  * (label, split, exclusion): in the labeling view a relabelled image stays where it was, so
  * the cursor's "next image" is the one after it (an order by (split, class, id) moved the
  * tile to its new class's section and the next image slid into the gap, skipped).
- * A page is fetched as ids first (from a covering index plus a sort of the matching ids:
- * a few ms for a page deep into 70,000 items), then joined with blobs and predictions for
- * just those ids.
+ * A page is fetched as ids first, read in id order from a per-dataset index (no sort of
+ * the matching items: a few ms for a page deep into 70,000 items), then joined with blobs
+ * and predictions for just those ids, as an `IN` list that SQLite walks in order (so the
+ * page needs no sort either). test/main/item-query.test.ts checks the query plans;
+ * `npm run bench labels` times the pages.
  *
  * With `runId`: the run's prediction is attached to each item (null when it has none). With
  * `predictedClassId`, `trueClassId` or `misclassified` only items the run predicted are
@@ -16,6 +18,7 @@
  * split the item had in that run (so a confusion-matrix cell lists exactly its items).
  */
 import type { Item, ItemFilter, Split } from '../../shared/api';
+import { ApiError } from '../../shared/errors';
 import type { Db } from '../db/db';
 import type { VersionStore } from './versions';
 
@@ -44,8 +47,8 @@ function build(db: Db, versions: VersionStore, q: ItemQuery): Built {
   let from = 'items i';
   if (q.runId !== undefined) {
     const run = db.prepare('SELECT dataset_id FROM runs WHERE id = ?').get(q.runId) as { dataset_id: number } | undefined;
-    if (!run) throw new Error(`runId: run ${q.runId} not found`);
-    if (run.dataset_id !== q.datasetId) throw new Error(`runId: run ${q.runId} is of dataset ${run.dataset_id}, not ${q.datasetId}`);
+    if (!run) throw new ApiError('not_found', `runId: run ${q.runId} not found`, 'runId');
+    if (run.dataset_id !== q.datasetId) throw new ApiError('invalid_params', `runId: run ${q.runId} is of dataset ${run.dataset_id}, not ${q.datasetId}`, 'runId');
   }
   if (cell) {
     from = 'predictions p JOIN items i ON i.id = p.item_id';
@@ -112,12 +115,12 @@ export function queryItems(db: Db, versions: VersionStore, q: ItemQuery & { offs
     .prepare(
       `SELECT i.id, i.blob_hash AS hash, i.original_name AS name, i.class_id AS classId, i.split, bl.width, bl.height, i.excluded, i.exclude_reason AS excludeReason,
          ${withRun ? 'pp.predicted_class_id AS pClass, pp.confidence AS pConf, pp.given_probability AS pGiven' : 'NULL AS pClass, NULL AS pConf, NULL AS pGiven'}
-       FROM (SELECT i.id FROM ${b.from} WHERE ${b.where} ORDER BY i.id LIMIT ? OFFSET ?) pg
-       JOIN items i ON i.id = pg.id JOIN blobs bl ON bl.hash = i.blob_hash
+       FROM items i JOIN blobs bl ON bl.hash = i.blob_hash
        ${withRun ? 'LEFT JOIN predictions pp ON pp.run_id = ? AND pp.item_id = i.id' : ''}
+       WHERE i.id IN (SELECT i.id FROM ${b.from} WHERE ${b.where} ORDER BY i.id LIMIT ? OFFSET ?)
        ORDER BY i.id`,
     )
-    .all(...b.args, q.limit, q.offset, ...(withRun ? [q.runId!] : [])) as PageRow[];
+    .all(...(withRun ? [q.runId!] : []), ...b.args, q.limit, q.offset) as PageRow[];
   const items: Item[] = rows.map((r) => {
     const item: Item = { id: r.id, hash: r.hash, name: r.name, classId: r.classId, split: r.split, width: r.width, height: r.height, excluded: r.excluded === 1, excludeReason: r.excludeReason };
     if (withRun) item.prediction = r.pClass === null ? null : { classId: r.pClass, confidence: r.pConf!, givenProbability: r.pGiven! };
@@ -133,7 +136,7 @@ export function queryItems(db: Db, versions: VersionStore, q: ItemQuery & { offs
 export function queryItemIds(db: Db, versions: VersionStore, q: ItemQuery): number[] {
   const b = build(db, versions, q);
   const ids = (db.prepare(`SELECT i.id FROM ${b.from} WHERE ${b.where} ORDER BY i.id LIMIT ?`).pluck().all(...b.args, MAX_IDS + 1) as number[]);
-  if (ids.length > MAX_IDS) throw new Error(`datasetId: more than ${MAX_IDS.toLocaleString('en-US')} items match; narrow the filter`);
+  if (ids.length > MAX_IDS) throw new ApiError('invalid_params', `datasetId: more than ${MAX_IDS.toLocaleString('en-US')} items match; narrow the filter`, 'datasetId');
   return ids;
 }
 

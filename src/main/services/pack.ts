@@ -14,12 +14,14 @@ import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Split } from '../../shared/api';
+import { ApiError } from '../../shared/errors';
 import { PACK_FILES, SPLIT_CODE, type PackMeta } from '../../shared/pack';
 import type { BlobStore } from '../blobs';
 import type { Db } from '../db/db';
 import { now } from '../db/db';
-import { mapPool } from '../import/pool';
-import { decodeSimplePng } from '../import/png';
+import { mapPool } from '../images/pool';
+import { checkPack, packChecksums, PackDamage } from './pack-check';
+import { decodeStored } from '../images/stored';
 import type { DataPaths } from '../paths';
 
 /** Images decoded at once while packing. */
@@ -57,7 +59,7 @@ export async function freezeVersion(ctx: PackContext, datasetId: number): Promis
   const { db } = ctx;
   const classes = db.prepare('SELECT idx, name FROM classes WHERE dataset_id = ? AND deleted_at IS NULL ORDER BY idx').all(datasetId) as { idx: number; name: string }[];
   classes.forEach((c, i) => {
-    if (c.idx !== i) throw new Error(`datasetId: ${datasetId} has class indices that are not 0…${classes.length - 1} (found ${c.idx} at position ${i})`);
+    if (c.idx !== i) throw new ApiError('invalid_params', `datasetId: ${datasetId} has class indices that are not 0…${classes.length - 1} (found ${c.idx} at position ${i})`, 'datasetId');
   });
   const rows = db
     .prepare(
@@ -65,7 +67,7 @@ export async function freezeVersion(ctx: PackContext, datasetId: number): Promis
        WHERE i.dataset_id = ? AND i.excluded = 0 AND i.split IS NOT NULL ORDER BY i.blob_hash`,
     )
     .all(datasetId) as { hash: string; idx: number; split: Split }[];
-  if (rows.length === 0) throw new Error(`datasetId: ${datasetId} has no labelled items with a split`);
+  if (rows.length === 0) throw new ApiError('invalid_params', `datasetId: ${datasetId} has no labelled items with a split`, 'datasetId');
   const manifest: VersionManifest = { version: 1, classNames: classes.map((c) => c.name), items: rows.map((r) => [r.hash, r.idx, r.split]) };
   const json = Buffer.from(JSON.stringify(manifest));
   const { hash: versionHash } = await ctx.blobs.put(json);
@@ -77,22 +79,34 @@ export async function freezeVersion(ctx: PackContext, datasetId: number): Promis
       db.prepare('INSERT INTO dataset_versions (dataset_id, content_hash, item_count, manifest_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(datasetId, versionHash, rows.length, versionHash, now()).lastInsertRowid,
     );
   })();
+  ctx.blobs.release([versionHash]);
   return { versionId, versionHash, manifest };
 }
 
 /**
- * Pixels of blob `hash` at [h, w, c]: resized with sharp (`fit: 'cover'`, centre) unless
- * already h × w, converted to c channels (1 = greyscale, 3 = sRGB), uint8 HWC.
+ * Pixels of blob `hash` at [h, w, c]: decoded as every blob is (images/stored.ts: EXIF
+ * orientation applied, as the served image shows it; a JPEG kept as imported and the PNG
+ * that older versions stored of it give the same pixels), resized with sharp
+ * (`fit: 'cover'`, centre) unless already h × w, converted to c channels (1 = greyscale,
+ * 3 = sRGB), uint8 HWC.
  * @throws Error when the blob is missing or undecodable.
  */
 export async function loadPixels(blobs: BlobStore, hash: string, h: number, w: number, c: 1 | 3): Promise<Buffer> {
-  const bytes = await readFile(blobs.blobPath(hash));
-  const simple = decodeSimplePng(bytes);
-  if (simple && simple.width === w && simple.height === h && simple.channels === c) return simple.data;
-  let img = simple ? sharp(simple.data, { raw: { width: simple.width, height: simple.height, channels: simple.channels as 1 | 3 } }) : sharp(bytes);
-  if (!simple || simple.width !== w || simple.height !== h) img = img.resize(w, h, { fit: 'cover', position: 'centre' });
+  return pixelsAt(await readFile(blobs.blobPath(hash)), h, w, c, `blob ${hash}`);
+}
+
+/**
+ * As loadPixels, for an image file's bytes (a stored blob's, or a file dropped on the Inspect
+ * section: the same decode, resize and channels, so it reaches a model as the pack would).
+ * @throws Error naming `what` when the bytes do not decode.
+ */
+export async function pixelsAt(bytes: Buffer, h: number, w: number, c: 1 | 3, what: string): Promise<Buffer> {
+  const raw = await decodeStored(bytes);
+  if (raw.width === w && raw.height === h && raw.channels === c) return raw.data;
+  let img = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels as 1 | 3 } });
+  if (raw.width !== w || raw.height !== h) img = img.resize(w, h, { fit: 'cover', position: 'centre' });
   const { data, info } = await img.removeAlpha().toColourspace(c === 1 ? 'b-w' : 'srgb').raw().toBuffer({ resolveWithObject: true });
-  if (info.width !== w || info.height !== h || info.channels !== c) throw new Error(`blob ${hash}: decoded to ${info.width}×${info.height}×${info.channels}, expected ${w}×${h}×${c}`);
+  if (info.width !== w || info.height !== h || info.channels !== c) throw new Error(`${what}: decoded to ${info.width}×${info.height}×${info.channels}, expected ${w}×${h}×${c}`);
   return data;
 }
 
@@ -104,17 +118,14 @@ export async function loadPixels(blobs: BlobStore, hash: string, h: number, w: n
  */
 export async function prepareTraining(ctx: PackContext, datasetId: number, inputShape: [number, number, number]): Promise<PreparedTraining> {
   const [h, w, c] = inputShape;
-  if (!Array.isArray(inputShape) || inputShape.length !== 3) throw new Error('inputShape: must be [height, width, channels]');
+  if (!Array.isArray(inputShape) || inputShape.length !== 3) throw new ApiError('invalid_params', 'inputShape: must be [height, width, channels]', 'inputShape');
   for (const [v, n] of [[h, 'height'], [w, 'width']] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > MAX_INPUT_SIDE) throw new Error(`inputShape: ${n} must be an integer from 1 to ${MAX_INPUT_SIDE}, got ${v}`);
+    if (!Number.isInteger(v) || v < 1 || v > MAX_INPUT_SIDE) throw new ApiError('invalid_params', `inputShape: ${n} must be an integer from 1 to ${MAX_INPUT_SIDE}, got ${v}`, 'inputShape');
   }
-  if (c !== 1 && c !== 3) throw new Error(`inputShape: channels must be 1 or 3, got ${c}`);
+  if (c !== 1 && c !== 3) throw new ApiError('invalid_params', `inputShape: channels must be 1 or 3, got ${c}`, 'inputShape');
   const { versionId, versionHash, manifest } = await freezeVersion(ctx, datasetId);
   const packDir = join(ctx.paths.cache, `${versionHash}-${h}x${w}x${c}`);
   const metaFile = join(packDir, PACK_FILES.meta);
-  if (existsSync(metaFile)) {
-    return { versionId, versionHash, packDir, meta: JSON.parse(await readFile(metaFile, 'utf8')) as PackMeta };
-  }
 
   const count = manifest.items.length;
   const counts = { train: 0, val: 0, test: 0 };
@@ -127,6 +138,17 @@ export async function prepareTraining(ctx: PackContext, datasetId: number, input
   });
   const meta: PackMeta = { version: 1, count, height: h, width: w, channels: c, numClasses: manifest.classNames.length, classNames: manifest.classNames, counts, versionHash };
 
+  if (existsSync(packDir)) {
+    // A cached pack is reused only when it checks out (./pack-check.ts); a damaged one is rebuilt.
+    try {
+      return { versionId, versionHash, packDir, meta: await checkPack(packDir, { meta, labels, splits, hashes: manifest.items.map(([hash]) => hash) }) };
+    } catch (err) {
+      if (!(err instanceof PackDamage)) throw err;
+      console.warn(`[layerwise] cached pack damaged, rebuilding: ${err.message}`);
+      await rm(packDir, { recursive: true, force: true });
+    }
+  }
+
   await mkdir(ctx.paths.cache, { recursive: true });
   const tmp = join(ctx.paths.cache, `.tmp-${versionHash.slice(0, 16)}-${h}x${w}x${c}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp);
@@ -136,7 +158,12 @@ export async function prepareTraining(ctx: PackContext, datasetId: number, input
     try {
       await fh.truncate(count * size);
       await mapPool(manifest.items, PACK_CONCURRENCY, async ([hash], i) => {
-        const px = await loadPixels(ctx.blobs, hash, h, w, c);
+        let px: Buffer;
+        try {
+          px = await loadPixels(ctx.blobs, hash, h, w, c);
+        } catch (err) {
+          throw new Error(`packing item ${i} of the version (${ctx.blobs.blobPath(hash)}): ${(err as Error).message}`, { cause: err });
+        }
         await fh.write(px, 0, size, i * size);
       });
     } finally {
@@ -144,6 +171,7 @@ export async function prepareTraining(ctx: PackContext, datasetId: number, input
     }
     await writeFile(join(tmp, PACK_FILES.labels), labels);
     await writeFile(join(tmp, PACK_FILES.splits), splits);
+    meta.checksums = await packChecksums(tmp, meta, labels, splits);
     await writeFile(join(tmp, PACK_FILES.meta), JSON.stringify(meta, null, 1));
     try {
       await rename(tmp, packDir);

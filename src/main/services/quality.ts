@@ -14,17 +14,22 @@
  * confident joint at j* = argmax { p_k : p_k ≥ t_k }, and is a likely error when j* ≠ i
  * and p_j* > p_i (the model also prefers j*: cleanlab's `filter_by='both'`).
  * Ranking: the normalized margin p_j* − p_i (the paper's "prune by noise rate" order;
- * higher = more likely an error).
+ * higher = more likely an error). Suggestions are stored only when the model is clearly
+ * better than chance on its held-out images (./quality-gate.ts); otherwise none, and
+ * listSuggestions says why with the gate's figures.
  */
 import { readFileSync } from 'node:fs';
-import type { ConfusionMatrix, DatasetVersion, Item, LabelSuggestion, Split, VersionDiff } from '../../shared/api';
+import type { ConfusionMatrix, DatasetVersion, Item, LabelSuggestion, Split, SuggestionGate, VersionDiff } from '../../shared/api';
+import { ApiError } from '../../shared/errors';
 import type { BlobStore } from '../blobs';
 import type { Db } from '../db/db';
-import { mapPool } from '../import/pool';
-import { dhashFile, hashWords, popcount32 } from '../phash';
-import { ApiError } from './api-router';
+import { hashWords, popcount32 } from '../images/phash';
+import { dhashFile } from '../images/stored';
+import { mapPool } from '../images/pool';
 import { itemsByIds } from './item-query';
+import { suggestionGate } from './quality-gate';
 import type { VersionStore } from './versions';
+import type { Previews } from '../import/previews';
 
 /** Most candidate pairs compared by one near-duplicate search. */
 export const MAX_PAIR_COMPARISONS = 50_000_000;
@@ -35,6 +40,8 @@ export interface QualityServiceOptions {
   db: Db;
   blobs: BlobStore;
   versions: VersionStore;
+  /** The data directory's maker of pending previews (DatasetService.previews); without it missing hashes are computed here alone. */
+  previews?: Previews;
 }
 
 type NearPair = { a: Item; b: Item; distance: number; leakage: boolean };
@@ -42,12 +49,14 @@ type NearPair = { a: Item; b: Item; distance: number; leakage: boolean };
 export class QualityService {
   private readonly db: Db;
   private readonly blobs: BlobStore;
+  private readonly previews: Previews | null;
   readonly versions: VersionStore;
 
   constructor(opts: QualityServiceOptions) {
     this.db = opts.db;
     this.blobs = opts.blobs;
     this.versions = opts.versions;
+    this.previews = opts.previews ?? null;
   }
 
   /** Versions of a dataset, newest first, with their runs. @throws Error `datasetId: N not found`. */
@@ -63,17 +72,24 @@ export class QualityService {
 
   // ---- near-duplicates ---------------------------------------------------------
 
-  /** Compute the perceptual hash of the dataset's blobs that have none yet (older imports). Returns how many were computed. */
+  /**
+   * Compute the perceptual hash of the dataset's blobs that have none yet (photos whose
+   * import is still making them, or that a crashed import left: through the shared
+   * Previews, so nothing is decoded twice; older imports), and wait for them. Returns how
+   * many were missing.
+   */
   async fillPerceptualHashes(datasetId: number): Promise<number> {
+    const pending = this.previews?.pending(datasetId) ?? [];
+    if (this.previews && pending.length > 0) await this.previews.fill(pending, { concurrency: HASH_CONCURRENCY });
     const missing = this.db
       .prepare('SELECT DISTINCT b.hash FROM items i JOIN blobs b ON b.hash = i.blob_hash WHERE i.dataset_id = ? AND b.phash IS NULL')
       .pluck()
       .all(datasetId) as string[];
-    if (missing.length === 0) return 0;
+    if (missing.length === 0) return pending.length;
     const hashes = await mapPool(missing, HASH_CONCURRENCY, async (h) => dhashFile(this.blobs.blobPath(h)).catch(() => null));
     const set = this.db.prepare('UPDATE blobs SET phash = ? WHERE hash = ?');
     this.db.transaction(() => missing.forEach((h, i) => hashes[i] && set.run(hashes[i], h)))();
-    return missing.length;
+    return new Set([...pending, ...missing]).size;
   }
 
   /**
@@ -118,7 +134,7 @@ export class QualityService {
     for (const map of buckets) for (const l of map.values()) work += (l.length * (l.length - 1)) / 2;
     const brute = (n * (n - 1)) / 2;
     if (Math.min(work, brute) > MAX_PAIR_COMPARISONS) {
-      throw new Error(`maxDistance: searching ${n.toLocaleString('en-US')} images within distance ${d} needs about ${Math.round(Math.min(work, brute) / 1e6)} million comparisons (the limit is ${MAX_PAIR_COMPARISONS / 1e6} million); use a smaller maxDistance`);
+      throw new ApiError('invalid_params', `maxDistance: searching ${n.toLocaleString('en-US')} images within distance ${d} needs about ${Math.round(Math.min(work, brute) / 1e6)} million comparisons (the limit is ${MAX_PAIR_COMPARISONS / 1e6} million); use a smaller maxDistance`, 'maxDistance');
     }
     if (brute <= work) {
       for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
@@ -162,12 +178,13 @@ export class QualityService {
   /**
    * Store a finished run's predictions (`path`: little-endian float32, count × numClasses,
    * pack order) and compute its suggestions, in one transaction (replacing earlier ones of
-   * the run). Returns how many predictions and suggestions were stored.
+   * the run); suggestions only when the run passes the gate (quality-gate.ts). Returns how
+   * many predictions and suggestions were stored.
    * @throws Error when the run has no version, or the file does not match the version.
    */
   ingestPredictions(runId: number, msg: { path: string; count: number; numClasses: number }): { predictions: number; suggestions: number } {
     const run = this.db.prepare('SELECT dataset_id, dataset_version_id FROM runs WHERE id = ?').get(runId) as { dataset_id: number; dataset_version_id: number | null } | undefined;
-    if (!run || run.dataset_version_id === null) throw new Error(`runId: run ${runId} has no dataset version`);
+    if (!run || run.dataset_version_id === null) throw new ApiError('invalid_params', `runId: run ${runId} has no dataset version`, 'runId');
     const manifest = this.versions.manifest(run.dataset_version_id);
     const { count, numClasses: k } = msg;
     if (count !== manifest.items.length || k !== manifest.classNames.length) {
@@ -200,7 +217,8 @@ export class QualityService {
     return this.db.transaction(() => {
       for (const t of ['predictions', 'suggestions', 'run_classes']) this.db.prepare(`DELETE FROM ${t} WHERE run_id = ?`).run(runId);
       manifest.classNames.forEach((name, j) => insClass.run(runId, j, classOf[j], name));
-      let nPred = 0, nSug = 0;
+      let nPred = 0;
+      const candidates: [number, number, number, number][] = [];
       manifest.items.forEach(([hash, y, split], i) => {
         const itemId = itemOf.get(hash);
         if (itemId === undefined) return; // the item left the dataset meanwhile
@@ -217,26 +235,37 @@ export class QualityService {
         // off the confident joint's diagonal AND predicted ≠ given): a suggestion whose
         // suggested class is less likely than the given one is noise to a labeler.
         if (jStar < 0 || jStar === y || classOf[jStar] === null || row[jStar] <= row[y]) return;
-        insSug.run(runId, itemId, classOf[y], classOf[jStar], row[jStar] - row[y]);
-        nSug++;
+        candidates.push([itemId, classOf[y]!, classOf[jStar]!, row[jStar] - row[y]]);
       });
-      return { predictions: nPred, suggestions: nSug };
+      // Only from a model clearly better than chance: else its confident disagreements are noise.
+      if (!suggestionGate(this.db, runId).passed) return { predictions: nPred, suggestions: 0 };
+      for (const c of candidates) insSug.run(runId, ...c);
+      return { predictions: nPred, suggestions: candidates.length };
     })();
   }
 
   /**
-   * Confusion matrix of a run on val or test: counts[true][predicted] over its stored
-   * predictions, classes in the run's class order.
-   * @throws ApiError not_found when the run or its predictions are missing.
+   * Confusion matrix of a run: counts[true][predicted] over its stored predictions of
+   * `split`, classes in the run's class order. Without `split`, the first of test, val,
+   * train that has images in the run (hymenoptera ships no test split: its matrix is val).
+   * @throws ApiError not_found when the run or its predictions are missing;
+   *   invalid_params (field split) when the asked split has no images in the run.
    */
-  confusion(runId: number, split: 'val' | 'test'): ConfusionMatrix {
+  confusion(runId: number, split?: Split): ConfusionMatrix {
     this.assertRun(runId);
     const classes = (this.db.prepare('SELECT idx, class_id AS id, name FROM run_classes WHERE run_id = ? AND class_id IS NOT NULL ORDER BY idx').all(runId) as { id: number; name: string }[]);
     if (classes.length === 0) throw new ApiError('not_found', `runId: predictions of run ${runId} not found (the run has not finished, or finished before predictions were recorded)`, 'runId');
+    const splitCounts = { train: 0, val: 0, test: 0 };
+    for (const r of this.db.prepare('SELECT split, COUNT(*) AS n FROM predictions WHERE run_id = ? GROUP BY split').all(runId) as { split: Split; n: number }[]) splitCounts[r.split] = r.n;
+    const pick = split ?? (['test', 'val', 'train'] as const).find((s) => splitCounts[s] > 0);
+    if (!pick || splitCounts[pick] === 0) {
+      const have = (['train', 'val', 'test'] as const).filter((s) => splitCounts[s] > 0).map((s) => `${s} (${splitCounts[s]})`);
+      throw new ApiError('invalid_params', `split: run ${runId} has no ${split ? `${split} ` : ''}images${have.length ? `; its predictions cover ${have.join(', ')}` : ''}`, 'split');
+    }
     const at = new Map(classes.map((c, i) => [c.id, i]));
     const counts = classes.map(() => classes.map(() => 0));
     let total = 0, right = 0;
-    for (const r of this.db.prepare('SELECT given_class_id AS g, predicted_class_id AS p, COUNT(*) AS n FROM predictions WHERE run_id = ? AND split = ? GROUP BY g, p').all(runId, split) as { g: number | null; p: number; n: number }[]) {
+    for (const r of this.db.prepare('SELECT given_class_id AS g, predicted_class_id AS p, COUNT(*) AS n FROM predictions WHERE run_id = ? AND split = ? GROUP BY g, p').all(runId, pick) as { g: number | null; p: number; n: number }[]) {
       const a = r.g === null ? undefined : at.get(r.g);
       const b = at.get(r.p);
       if (a === undefined || b === undefined) continue;
@@ -244,15 +273,16 @@ export class QualityService {
       total += r.n;
       if (a === b) right += r.n;
     }
-    return { runId, split, classIds: classes.map((c) => c.id), classNames: classes.map((c) => c.name), counts, accuracy: total > 0 ? right / total : 0 };
+    return { runId, split: pick, splitCounts, classIds: classes.map((c) => c.id), classNames: classes.map((c) => c.name), counts, accuracy: total > 0 ? right / total : 0 };
   }
 
   /**
    * A run's label-error suggestions with the given status ('all': any), highest score
-   * first, at most `limit`, and how many there are. Each item carries the run's prediction.
+   * first, at most `limit`, how many there are, and the gate that decided whether the run
+   * has any (quality-gate.ts). Each item carries the run's prediction.
    * @throws ApiError not_found for an unknown run.
    */
-  listSuggestions(p: { runId: number; status?: LabelSuggestion['status'] | 'all'; limit?: number }): { suggestions: LabelSuggestion[]; total: number } {
+  listSuggestions(p: { runId: number; status?: LabelSuggestion['status'] | 'all'; limit?: number }): { suggestions: LabelSuggestion[]; total: number; gate: SuggestionGate } {
     this.assertRun(p.runId);
     const status = p.status ?? 'open';
     const filter = status === 'all' ? '' : 'AND s.status = ?';
@@ -269,6 +299,7 @@ export class QualityService {
     const items = itemsByIds(this.db, rows.map((r) => r.itemId));
     return {
       total,
+      gate: suggestionGate(this.db, p.runId),
       suggestions: rows.map((r) => ({
         item: { ...items.get(r.itemId)!, prediction: r.pClass === null ? null : { classId: r.pClass, confidence: r.pConf!, givenProbability: r.pGiven! } },
         givenClassId: r.given,
@@ -280,7 +311,7 @@ export class QualityService {
   }
 
   private assertDataset(datasetId: number): void {
-    if (!this.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(datasetId)) throw new Error(`datasetId: ${datasetId} not found`);
+    if (!this.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(datasetId)) throw new ApiError('not_found', `datasetId: ${datasetId} not found`, 'datasetId');
   }
 
   private assertRun(runId: number): void {

@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { DatasetVersion, Split, VersionDiff } from '../../shared/api';
+import { ApiError } from '../../shared/errors';
 import type { BlobStore } from '../blobs';
 import type { Db } from '../db/db';
 import type { VersionManifest } from './pack';
@@ -45,7 +46,7 @@ export class VersionStore {
   /** The version row. @throws Error `<field>: version N not found`. */
   row(versionId: number, field = 'versionId'): VersionRow {
     const row = this.db.prepare('SELECT * FROM dataset_versions WHERE id = ?').get(versionId) as VersionRow | undefined;
-    if (!row) throw new Error(`${field}: version ${versionId} not found`);
+    if (!row) throw new ApiError('not_found', `${field}: version ${versionId} not found`, field);
     return row;
   }
 
@@ -58,7 +59,7 @@ export class VersionStore {
     try {
       m = JSON.parse(readFileSync(this.blobs.blobPath(row.manifest_hash), 'utf8')) as VersionManifest;
     } catch (err) {
-      throw new Error(`${field}: the manifest of version ${versionId} cannot be read: ${(err as Error).message}`);
+      throw new ApiError('invalid_params', `${field}: the manifest of version ${versionId} cannot be read: ${(err as Error).message}`, field);
     }
     this.cache.set(versionId, m);
     return m;
@@ -88,7 +89,7 @@ export class VersionStore {
     let to: Map<string, Entry>;
     if (toVersionId !== undefined) {
       const toRow = this.row(toVersionId, 'toVersionId');
-      if (toRow.dataset_id !== fromRow.dataset_id) throw new Error(`toVersionId: version ${toVersionId} is of dataset ${toRow.dataset_id}, version ${fromVersionId} of dataset ${fromRow.dataset_id}`);
+      if (toRow.dataset_id !== fromRow.dataset_id) throw new ApiError('invalid_params', `toVersionId: version ${toVersionId} is of dataset ${toRow.dataset_id}, version ${fromVersionId} of dataset ${fromRow.dataset_id}`, 'toVersionId');
       to = manifestEntries(this.manifest(toVersionId, 'toVersionId'));
     } else {
       to = new Map();
@@ -125,7 +126,7 @@ export class VersionStore {
    */
   changedItemIds(datasetId: number, versionId: number): number[] {
     const row = this.row(versionId, 'changedSinceVersionId');
-    if (row.dataset_id !== datasetId) throw new Error(`changedSinceVersionId: version ${versionId} is of dataset ${row.dataset_id}, not ${datasetId}`);
+    if (row.dataset_id !== datasetId) throw new ApiError('invalid_params', `changedSinceVersionId: version ${versionId} is of dataset ${row.dataset_id}, not ${datasetId}`, 'changedSinceVersionId');
     const from = manifestEntries(this.manifest(versionId, 'changedSinceVersionId'));
     const ids: number[] = [];
     for (const r of this.currentRows(datasetId)) {

@@ -151,7 +151,7 @@ export class WsClient implements ApiClient {
       for (const [id, p] of this.pending) {
         if (p.sent) {
           this.pending.delete(id);
-          p.reject(new ApiError('Connection to the Layerwise host was lost', 'disconnected'));
+          p.reject(new ApiError('disconnected', 'Connection to the Layerwise host was lost'));
         }
       }
       this.scheduleReconnect();
@@ -189,14 +189,14 @@ export class WsClient implements ApiClient {
     this.pending.delete(msg.id);
     if (msg.error && typeof msg.error === 'object') {
       const e = msg.error as ApiErrorShape;
-      p.reject(new ApiError(String(e.message ?? 'Request failed'), e.code ?? 'internal', e.field));
+      p.reject(new ApiError(e.code ?? 'internal', String(e.message ?? 'Request failed'), e.field));
     } else {
       p.resolve(msg.result);
     }
   }
 
   call<N extends RequestName>(name: N, params: Params<N>): Promise<Result<N>> {
-    if (this.disposed) return Promise.reject(new ApiError('Client closed', 'disconnected'));
+    if (this.disposed) return Promise.reject(new ApiError('disconnected', 'Client closed'));
     const id = this.nextId++;
     const req: WireRequest = { id, method: name, params };
     const frame = JSON.stringify(req);
@@ -226,7 +226,7 @@ export class WsClient implements ApiClient {
     const ws = this.ws;
     this.ws = null;
     ws?.close();
-    for (const p of this.pending.values()) p.reject(new ApiError('Client closed', 'disconnected'));
+    for (const p of this.pending.values()) p.reject(new ApiError('disconnected', 'Client closed'));
     this.pending.clear();
     this.listeners.clear();
     this.setState('closed');
@@ -286,15 +286,57 @@ export function pageToken(loc: Pick<Location, 'search' | 'hash'>): string | null
   return q >= 0 ? new URLSearchParams(loc.hash.slice(q + 1)).get('token') : null;
 }
 
-/** `ws(s)://<same host>/api[?token=…]` for a page location. */
-export function apiSocketUrl(loc: Pick<Location, 'protocol' | 'host' | 'search' | 'hash'>): string {
+/** `ws(s)://<same host>/api[?token=…]` for a page location (token: the page's unless given). */
+export function apiSocketUrl(loc: Pick<Location, 'protocol' | 'host' | 'search' | 'hash'>, token: string | null = pageToken(loc)): string {
   const scheme = loc.protocol === 'https:' ? 'wss' : 'ws';
-  const token = pageToken(loc);
   return `${scheme}://${loc.host}/api${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+}
+
+/** The page's URL without its `token` parameter (before the hash or inside it). */
+export function urlWithoutToken(href: string): string {
+  const u = new URL(href);
+  u.searchParams.delete('token');
+  const q = u.hash.indexOf('?');
+  if (q >= 0) {
+    const inner = new URLSearchParams(u.hash.slice(q + 1));
+    inner.delete('token');
+    const rest = inner.toString();
+    u.hash = u.hash.slice(0, q) + (rest ? `?${rest}` : '');
+  }
+  return u.toString();
+}
+
+const TOKEN_KEY = 'layerwise.token';
+
+/**
+ * The access token of the headless host, like Jupyter's: taken from the URL the host printed
+ * (`?token=…`), remembered for this tab (sessionStorage; the host also set a cookie) and removed
+ * from the address bar so it does not end up in bookmarks, screenshots or shared links.
+ * Null when the page has none (a host started with `--no-token`, or the cookie alone).
+ */
+export function takePageToken(win: Pick<Window, 'location' | 'history'> & { sessionStorage?: Storage }): string | null {
+  const fromUrl = pageToken(win.location);
+  let store: Storage | null = null;
+  try {
+    store = win.sessionStorage ?? null;
+  } catch {
+    store = null; // storage disabled
+  }
+  if (fromUrl) {
+    store?.setItem(TOKEN_KEY, fromUrl);
+    try {
+      win.history.replaceState(win.history.state, '', urlWithoutToken(win.location.href));
+    } catch {
+      // not fatal: the token simply stays visible
+    }
+    return fromUrl;
+  }
+  return store?.getItem(TOKEN_KEY) ?? null;
 }
 
 /** Pick the transport for this window: the preload bridge under Electron, else the host's WebSocket. */
 export function createApiClient(win: Window = window): ApiClient {
   if (win.layerwise) return new IpcClient(win.layerwise);
-  return new WsClient(apiSocketUrl(win.location), { token: pageToken(win.location) });
+  const token = takePageToken(win);
+  return new WsClient(apiSocketUrl(win.location, token), { token });
 }

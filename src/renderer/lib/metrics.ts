@@ -1,33 +1,28 @@
 /**
- * Sorting metric samples into the curves the run page draws. Metric names are not fixed
- * by the contract; the engine reports `trainLoss`, `trainAccuracy`, `valLoss`,
- * `valAccuracy` per epoch and a loss per step, so names are matched loosely
- * (case, `_`/`.`/`/` and `acc`/`accuracy` variants).
+ * Sorting metric samples into the curves the run page draws, by the contract's metric
+ * names (src/shared/metrics.ts).
  */
 import type { Metric } from '../../shared/api';
+import { METRIC, type MetricName } from '../../shared/metrics';
 
 export type EpochKey = 'trainLoss' | 'valLoss' | 'trainAccuracy' | 'valAccuracy' | 'learningRate';
 
-function norm(name: string): string {
-  return name.toLowerCase().replace(/[^a-z]/g, '');
+const EPOCH_KEYS: Partial<Record<MetricName, EpochKey>> = {
+  [METRIC.trainLoss]: 'trainLoss',
+  [METRIC.valLoss]: 'valLoss',
+  [METRIC.trainAccuracy]: 'trainAccuracy',
+  [METRIC.valAccuracy]: 'valAccuracy',
+  [METRIC.learningRate]: 'learningRate',
+};
+
+/** The epoch curve a metric belongs to, or null (step metrics, test metrics, timings). */
+export function epochKey(name: MetricName): EpochKey | null {
+  return EPOCH_KEYS[name] ?? null;
 }
 
-export function epochKey(name: string): EpochKey | null {
-  const n = norm(name);
-  const isVal = n.startsWith('val') || n.includes('validation');
-  const isLoss = n.endsWith('loss');
-  const isAcc = n.endsWith('acc') || n.endsWith('accuracy');
-  if (n === 'learningrate' || n === 'lr') return 'learningRate';
-  if (n.startsWith('test')) return null;
-  if (isLoss) return isVal ? 'valLoss' : 'trainLoss';
-  if (isAcc) return isVal ? 'valAccuracy' : 'trainAccuracy';
-  return null;
-}
-
+/** A per-step training loss sample. */
 export function isStepLoss(m: Metric): boolean {
-  if (m.step === null || m.step === undefined) return false;
-  const n = norm(m.name);
-  return n === 'loss' || n === 'steploss' || n === 'batchloss' || n === 'trainloss' || n === 'trainsteploss' || n === 'trainbatchloss';
+  return m.step !== null && m.step !== undefined && m.name === METRIC.loss;
 }
 
 export function metricKey(m: Metric): string {

@@ -1,51 +1,143 @@
 /**
- * The New-run form's state and its translation to a RunSpec input. Pure functions, so
- * the form, its live layer table and its validation all read from one place.
+ * The New-run form's state and its translation to a RunSpec. The controls are generated
+ * from the zod schemas (./schemaForm.ts): the training part of the state has the shape of
+ * TrainingSpec itself (numbers may be '' while the user edits), so the spec is the state and
+ * every validation message comes from the schema's own issue, by path. The model is held
+ * apart by the page (a ModelSpec the architecture editor edits), built from the preset
+ * choice below until the user edits it.
  */
+import { z } from 'zod';
 import type { DatasetSummary } from '../../shared/api';
+import { ApiError } from '../../shared/errors';
 import { defaultInputShape } from '../../shared/input-shape';
-import { buildPreset, describeModel, parseRunSpec, type LayerShapeInfo, type ModelSpec, type RunSpec, type RunSpecInput } from '../../shared/spec';
-
-export type PresetChoice = 'linear' | 'mlp1' | 'mlp2' | 'lenet5';
-export type OptimizerChoice = 'sgd' | 'momentum' | 'rmsprop' | 'adam';
-export type ScheduleChoice = 'constant' | 'step' | 'exponential';
-export type BackendChoice = 'auto' | 'gpu' | 'cpu';
+import type { MonitorMetric } from '../../shared/metrics';
+import {
+  buildPreset,
+  DenseLayerSchema,
+  describeModel,
+  DropoutLayerSchema,
+  INPUT_NAME,
+  isGraphSpec,
+  ModelSpecSchema,
+  PRESET_LABELS,
+  PresetNameSchema,
+  RUN_DEFAULTS,
+  RunSpecSchema,
+  toGraph,
+  TrainingSpecSchema,
+  type BackendChoice,
+  type LayerShapeInfo,
+  type ModelSpec,
+  type PresetName,
+  type RunSpec,
+  type RunSpecInput,
+} from '../../shared/spec';
+import { describeField, describeFields, labelAt, splitPath, zodIssues, type FieldDescriptor } from './schemaForm';
 
 /** Numbers may be '' while the user edits a field; validation then names that field. */
-type Num = number | '';
+export type Num = number | '';
+export type BuildablePreset = Exclude<PresetName, 'custom'>;
+
+/**
+ * The preset picker and its options, as a schema: the hidden-unit and dropout fields are the
+ * dense and dropout layers' own field schemas, so their bounds and labels are the layers'.
+ * Dropout rate and width multiplier left empty mean the preset's default.
+ */
+export const PresetFormSchema = z.object({
+  name: PresetNameSchema.exclude(['custom']).meta({ label: 'Preset', optionLabels: PRESET_LABELS }),
+  hiddenLayers: z.union([z.literal(1), z.literal(2)]).meta({ label: 'Hidden layers' }),
+  hidden1: DenseLayerSchema.shape.units.meta({ label: 'Hidden units 1' }),
+  hidden2: DenseLayerSchema.shape.units.meta({ label: 'Hidden units 2' }),
+  dropoutRate: DropoutLayerSchema.shape.rate.optional(),
+  batchNormalization: z.boolean().meta({ label: 'Batch normalization' }),
+  widthMultiplier: z.number().gt(0).max(4).optional().meta({ label: 'Width multiplier α', step: 0.25, description: 'scales every layer’s width (Howard et al. 2017, §3.3)' }),
+});
+export type PresetOptionKey = Exclude<keyof z.infer<typeof PresetFormSchema>, 'name'>;
+
+/** Which options each preset takes (src/shared/graph-builder.ts PresetOptions; the ResNets always have batch normalization). */
+export const PRESET_OPTIONS: Readonly<Record<BuildablePreset, readonly PresetOptionKey[]>> = {
+  linear: [],
+  mlp: ['hiddenLayers', 'hidden1', 'hidden2', 'dropoutRate', 'batchNormalization'],
+  lenet5: ['dropoutRate', 'batchNormalization'],
+  alexnet: ['dropoutRate', 'batchNormalization', 'widthMultiplier'],
+  vgg11: ['dropoutRate', 'batchNormalization', 'widthMultiplier'],
+  vgg16: ['dropoutRate', 'batchNormalization', 'widthMultiplier'],
+  inception: ['dropoutRate', 'batchNormalization', 'widthMultiplier'],
+  resnet20: ['dropoutRate'],
+  resnet32: ['dropoutRate'],
+  resnet56: ['dropoutRate'],
+  mobilenet: ['dropoutRate', 'widthMultiplier'],
+};
+
+export interface PresetForm {
+  name: BuildablePreset;
+  hiddenLayers: 1 | 2;
+  hidden1: Num;
+  hidden2: Num;
+  dropoutRate: Num;
+  batchNormalization: boolean;
+  widthMultiplier: Num;
+}
+
+/** TrainingSpec as the form holds it: the schema's shape, numbers possibly ''. */
+export type TrainingForm = {
+  optimizer: { type: 'sgd' | 'momentum' | 'rmsprop' | 'adam'; [k: string]: unknown };
+  learningRateSchedule: { type: 'constant' | 'step' | 'exponential' | 'cosine' | 'plateau'; [k: string]: unknown };
+  batchSize: Num;
+  epochs: Num;
+  regularization: { l1: Num; l2: Num };
+  augmentation: { horizontalFlip: boolean; randomTranslation: Num; gaussianNoise: Num };
+  maxTrainSamples: Num;
+  earlyStopping: { monitor: MonitorMetric; patience: Num; minDelta: Num; mode: 'auto' | 'min' | 'max'; restoreBest: boolean };
+  randomLabels: boolean;
+  adversarial: { method: 'none' | 'fgsm' | 'pgd'; ratio: Num; epsilon: Num; steps: Num; robustEpsilon: Num; robustSteps: Num; robustImages: Num };
+};
 
 export interface RunForm {
   name: string;
   datasetId: number | null;
   numClasses: number;
-  preset: PresetChoice;
-  hidden1: Num;
-  hidden2: Num;
   height: Num;
   width: Num;
   channels: 1 | 3;
-  optimizer: OptimizerChoice;
-  learningRate: Num;
-  momentum: Num;
-  rho: Num;
-  beta1: Num;
-  beta2: Num;
-  epsilon: Num;
-  schedule: ScheduleChoice;
-  stepSize: Num;
-  gamma: Num;
-  batchSize: Num;
-  epochs: Num;
-  l1: Num;
-  l2: Num;
-  dropoutRate: Num;
-  batchNormalization: boolean;
-  horizontalFlip: boolean;
-  randomTranslation: Num;
-  gaussianNoise: Num;
+  preset: PresetForm;
+  training: TrainingForm;
   seed: Num;
   backend: BackendChoice;
-  maxTrainSamples: Num;
+}
+
+/** The descriptors of the training fields (paths "training.…"), of the preset form ("preset.…"), of the input shape and the run's own. */
+export const TRAINING_FIELDS: readonly FieldDescriptor[] = describeFields(TrainingSpecSchema, 'training');
+export const PRESET_FIELDS: readonly FieldDescriptor[] = describeFields(PresetFormSchema, 'preset');
+const modelFields = describeFields(ModelSpecSchema, 'model');
+const runShape = RunSpecSchema.shape;
+export const RUN_FIELDS = {
+  height: modelFields.find((f) => f.path === 'model.inputShape[0]') as FieldDescriptor,
+  width: modelFields.find((f) => f.path === 'model.inputShape[1]') as FieldDescriptor,
+  channels: modelFields.find((f) => f.path === 'model.inputShape[2]') as FieldDescriptor,
+  seed: describeField(runShape.seed, 'seed', 'seed'),
+  backend: describeField(runShape.backend, 'backend', 'backend'),
+  datasetId: describeField(runShape.datasetId, 'datasetId', 'datasetId'),
+};
+/** The form control (its path) that each spec path outside `training` belongs to. */
+const INPUT_SHAPE_CONTROLS: Record<string, keyof RunForm> = { 'model.inputShape[0]': 'height', 'model.inputShape[1]': 'width', 'model.inputShape[2]': 'channels' };
+
+/** Every field descriptor the form shows, by path (variant fields included). */
+export const FIELD_BY_PATH: ReadonlyMap<string, FieldDescriptor> = (() => {
+  const m = new Map<string, FieldDescriptor>();
+  const add = (f: FieldDescriptor): void => {
+    if (!m.has(f.path)) m.set(f.path, f);
+    for (const v of Object.values(f.variants ?? {})) v.forEach(add);
+  };
+  [...TRAINING_FIELDS, ...PRESET_FIELDS, ...Object.values(RUN_FIELDS)].forEach(add);
+  return m;
+})();
+
+/** The training part of a spec as the schema fills it from the run defaults (RUN_DEFAULTS, the optimizer's default learning rate). */
+export function defaultTraining(): TrainingForm {
+  const opt = (TRAINING_FIELDS.find((f) => f.path === 'training.optimizer') as FieldDescriptor).variants?.[RUN_DEFAULTS.optimizer] ?? [];
+  const lr = opt.find((f) => f.key === 'learningRate')?.initial as number;
+  return TrainingSpecSchema.parse({ optimizer: { type: RUN_DEFAULTS.optimizer, learningRate: lr } }) as TrainingForm;
 }
 
 export function defaultRunForm(): RunForm {
@@ -53,34 +145,13 @@ export function defaultRunForm(): RunForm {
     name: '',
     datasetId: null,
     numClasses: 10,
-    preset: 'mlp1',
-    hidden1: 128,
-    hidden2: 64,
     height: 28,
     width: 28,
     channels: 1,
-    optimizer: 'adam',
-    learningRate: 0.001,
-    momentum: 0.9,
-    rho: 0.9,
-    beta1: 0.9,
-    beta2: 0.999,
-    epsilon: 1e-7,
-    schedule: 'constant',
-    stepSize: 1,
-    gamma: 0.5,
-    batchSize: 64,
-    epochs: 2,
-    l1: 0,
-    l2: 0,
-    dropoutRate: 0,
-    batchNormalization: false,
-    horizontalFlip: false,
-    randomTranslation: 0,
-    gaussianNoise: 0,
-    seed: 42,
-    backend: 'auto',
-    maxTrainSamples: 0,
+    preset: { name: 'mlp', hiddenLayers: 1, hidden1: 128, hidden2: 64, dropoutRate: '', batchNormalization: false, widthMultiplier: '' },
+    training: defaultTraining(),
+    seed: RUN_DEFAULTS.seed,
+    backend: RUN_DEFAULTS.backend,
   };
 }
 
@@ -105,227 +176,221 @@ export function formWarnings(totalParams: number | null, dataset: Pick<DatasetSu
 
 const n = (v: Num): number => (v === '' ? Number.NaN : v);
 
-/** The model part (throws when the preset cannot be built, e.g. no hidden units). */
+/**
+ * The model the preset part of the form describes (graph form).
+ * @throws SpecError when the preset cannot be built (a deep preset not available, no hidden units).
+ */
 export function formModel(f: RunForm): ModelSpec {
-  const preset = f.preset === 'mlp1' || f.preset === 'mlp2' ? 'mlp' : f.preset;
-  const hiddenUnits = f.preset === 'mlp1' ? [n(f.hidden1)] : f.preset === 'mlp2' ? [n(f.hidden1), n(f.hidden2)] : undefined;
-  const rate = n(f.dropoutRate);
-  return buildPreset(preset, {
+  const p = f.preset;
+  const takes = new Set(PRESET_OPTIONS[p.name]);
+  const hiddenUnits = takes.has('hidden1') ? (p.hiddenLayers === 2 ? [n(p.hidden1), n(p.hidden2)] : [n(p.hidden1)]) : undefined;
+  return buildPreset(p.name, {
     inputShape: [n(f.height), n(f.width), f.channels],
     numClasses: f.numClasses,
-    hiddenUnits,
-    dropoutRate: Number.isNaN(rate) ? 0 : rate,
-    batchNormalization: f.batchNormalization,
+    ...(hiddenUnits ? { hiddenUnits } : {}),
+    ...(takes.has('dropoutRate') && p.dropoutRate !== '' ? { dropoutRate: p.dropoutRate } : {}),
+    ...(takes.has('batchNormalization') ? { batchNormalization: p.batchNormalization } : {}),
+    ...(takes.has('widthMultiplier') && p.widthMultiplier !== '' ? { widthMultiplier: p.widthMultiplier } : {}),
   });
 }
 
-/** The RunSpec input the form describes (unvalidated; numbers left as typed). */
-export function formToSpec(f: RunForm): RunSpecInput {
-  const lr = f.learningRate as number;
-  const optimizer =
-    f.optimizer === 'sgd'
-      ? { type: 'sgd' as const, learningRate: lr }
-      : f.optimizer === 'momentum'
-        ? { type: 'momentum' as const, learningRate: lr, momentum: f.momentum as number }
-        : f.optimizer === 'rmsprop'
-          ? { type: 'rmsprop' as const, learningRate: lr, rho: f.rho as number, momentum: f.momentum as number, epsilon: f.epsilon as number }
-          : { type: 'adam' as const, learningRate: lr, beta1: f.beta1 as number, beta2: f.beta2 as number, epsilon: f.epsilon as number };
-  const learningRateSchedule =
-    f.schedule === 'step'
-      ? { type: 'step' as const, stepSize: f.stepSize as number, gamma: f.gamma as number }
-      : f.schedule === 'exponential'
-        ? { type: 'exponential' as const, gamma: f.gamma as number }
-        : { type: 'constant' as const };
+/** The RunSpec input the form and the model describe (unvalidated; numbers left as typed). `edited`: the model is no longer the preset's, so its preset is 'custom'. */
+export function formToSpec(f: RunForm, model: ModelSpec, edited = false): RunSpecInput {
   return {
     datasetId: f.datasetId as number,
-    model: formModel(f),
-    training: {
-      optimizer,
-      learningRateSchedule,
-      batchSize: f.batchSize as number,
-      epochs: f.epochs as number,
-      regularization: { l1: f.l1 as number, l2: f.l2 as number },
-      augmentation: { horizontalFlip: f.horizontalFlip, randomTranslation: f.randomTranslation as number, gaussianNoise: f.gaussianNoise as number },
-      maxTrainSamples: f.maxTrainSamples as number,
-    },
+    model: edited ? { ...model, preset: 'custom' } : model,
+    training: f.training as RunSpecInput['training'],
     seed: f.seed as number,
     backend: f.backend,
   };
 }
 
+/** One message of the form: a field's label, the problem in words, the spec paths it came from, the form controls to mark. */
+export interface FormIssue {
+  /** "Batch size: must be a whole number ≥ 1 (training.batchSize)". */
+  text: string;
+  /** The problem alone, as shown beside the field: "must be a whole number ≥ 1". */
+  problem: string;
+  paths: string[];
+  /** Control paths ("training.batchSize", "preset.dropoutRate", "height", "datasetId"). */
+  controls: string[];
+}
+
+interface RawIssue {
+  path: string;
+  label: string | null;
+  text: string;
+  /** Merge key: issues with one key are one message. */
+  key: string;
+  controls: string[];
+}
+
+/**
+ * The form controls a spec path belongs to. Model paths: the input-shape fields, the dataset
+ * (numClasses), and — while the model is the preset's — the preset option that wrote the
+ * offending layer field (a dropout node's rate ← "Dropout rate", a hidden dense layer's
+ * units ← the hidden-units field holding that value), else the preset picker.
+ */
+function controlsOf(path: string, f: RunForm, model: ModelSpec | null, edited: boolean): string[] {
+  if (!path.startsWith('model')) return [path];
+  if (INPUT_SHAPE_CONTROLS[path]) return [INPUT_SHAPE_CONTROLS[path]];
+  if (path === 'model.numClasses') return ['datasetId'];
+  if (edited) return ['architecture'];
+  const m = /^model\.nodes\[(\d+)\]\.layer\.(\w+)$/.exec(path);
+  const node = m && model?.nodes ? model.nodes[Number(m[1])] : undefined;
+  if (node && m) {
+    if (node.layer.type === 'dropout' && m[2] === 'rate') return ['preset.dropoutRate'];
+    if (node.layer.type === 'dense' && m[2] === 'units') {
+      const v = node.layer.units as unknown;
+      const hit = (['hidden1', 'hidden2'] as const).filter((k) => f.preset[k] === v || (Number.isNaN(v) && f.preset[k] === ''));
+      if (hit.length) return hit.map((k) => `preset.${k}`);
+    }
+  }
+  return ['preset.name'];
+}
+
+/** Merge key of a model layer field ("layer:dropout.rate") so that one field on many nodes is one message. */
+function layerKey(path: string, model: ModelSpec | null): string | null {
+  const m = /^model\.nodes\[(\d+)\]\.layer\.(\w+)$/.exec(path);
+  const node = m && model?.nodes ? model.nodes[Number(m[1])] : undefined;
+  return node && m ? `layer:${node.layer.type}.${m[2]}` : null;
+}
+
+/** Join raw issues into one message per key, "Label: text (path, path)"; more than two paths are cut with "…". */
+function mergeIssues(raw: RawIssue[]): FormIssue[] {
+  const out: (FormIssue & { key: string; head: string })[] = [];
+  for (const r of raw) {
+    const prev = out.find((o) => o.key === r.key);
+    if (prev) {
+      if (!prev.paths.includes(r.path)) prev.paths.push(r.path);
+      for (const c of r.controls) if (!prev.controls.includes(c)) prev.controls.push(c);
+      continue;
+    }
+    out.push({ key: r.key, head: r.label ? `${r.label}: ${r.text}` : r.text, text: '', problem: r.text, paths: r.path ? [r.path] : [], controls: [...r.controls] });
+  }
+  return out.map((o) => ({
+    text: o.paths.length ? `${o.head} (${o.paths.length > 2 ? `${o.paths.slice(0, 2).join(', ')}, …` : o.paths.join(', ')})` : o.head,
+    problem: o.problem,
+    paths: o.paths,
+    controls: o.controls,
+  }));
+}
+
+/** The label of a form control path ("preset.dropoutRate" → "Dropout rate"). */
+function controlLabel(control: string): string | null {
+  return FIELD_BY_PATH.get(control)?.label ?? null;
+}
+
+/**
+ * An error that is not a ZodError (a SpecError from describeModel or buildPreset, a server
+ * refusal) as raw issues: one per "path: text" line, else the message with the error's field.
+ */
+function errorIssues(e: unknown, f: RunForm, model: ModelSpec | null, edited: boolean, specInput: unknown): RawIssue[] {
+  const message = e instanceof Error ? e.message : String(e);
+  const field = e instanceof ApiError && e.field ? e.field.replace(/^spec\./, '') : (e as { field?: string }).field?.replace(/^spec\./, '');
+  const out: RawIssue[] = [];
+  for (const line of message.split('\n').filter((l) => l.trim())) {
+    const m = /^(?:spec\.)?([\w[\]]+(?:\.[\w[\]]+)*):\s*(.*)$/.exec(line);
+    const path = m ? m[1] : (field ?? '');
+    const text = m ? m[2] : line;
+    const controls = path === 'preset' ? ['preset.name'] : path === 'hiddenUnits' ? ['preset.hidden1'] : controlsOf(path, f, model, edited);
+    const label = m ? (path === 'preset' || path === 'hiddenUnits' ? controlLabel(controls[0]) : (labelAt(RunSpecSchema, splitPath(path), specInput) ?? path)) : null;
+    out.push({ path, label, text: m ? text : line, key: layerKey(path, model) ?? `path:${path}:${m ? '' : line}`, controls });
+  }
+  return out;
+}
+
 export interface FormCheck {
+  /** The spec to send, with defaults filled in; null while anything is wrong. */
   spec: RunSpec | null;
-  /** Full message (one line per issue, each naming its field). */
-  message: string | null;
-  /** Dotted field paths named by the message, e.g. 'training.batchSize'. */
-  fields: string[];
+  /** One message per field, in form order of discovery. */
+  issues: FormIssue[];
+  /** Control path → the problem shown beside it (the first issue of that control). */
+  errors: Map<string, string>;
+  /** describeModel of the current model (null when it cannot be described). */
   layers: LayerShapeInfo[] | null;
   totalParams: number | null;
 }
 
-/** Field paths at the start of each line of a SpecError / server error message. */
-export function fieldsOf(message: string): string[] {
-  return message
-    .split('\n')
-    .map((line) => /^([\w.[\]]+):/.exec(line)?.[1])
-    .filter((f): f is string => !!f)
-    .map((f) => f.replace(/^spec\./, ''));
-}
-
-/** Validate the form as the server will (parseRunSpec), plus the live layer table. */
-export function checkForm(f: RunForm): FormCheck {
+/**
+ * Validate the form as the server will (the RunSpec schema, then describeModel's shapes), as
+ * one readable message per field. `model`: the page's model state (null while none could be
+ * built), `modelError`: why the preset could not be built, `edited`: the model is the user's.
+ */
+export function checkForm(f: RunForm, model: ModelSpec | null, modelError: unknown = null, edited = false): FormCheck {
   let layers: LayerShapeInfo[] | null = null;
-  let model: ModelSpec | null = null;
-  try {
-    model = formModel(f);
-    layers = describeModel(model);
-  } catch {
-    layers = null;
+  if (model) {
+    try {
+      layers = describeModel(model);
+    } catch {
+      layers = null;
+    }
   }
   const totalParams = layers ? layers.reduce((a, l) => a + l.params, 0) : null;
-  if (f.datasetId === null) return { spec: null, message: 'datasetId: choose a dataset', fields: ['datasetId'], layers, totalParams };
-  try {
-    if (!model) formModel(f);
-    const spec = parseRunSpec(formToSpec(f));
-    return { spec, message: null, fields: [], layers, totalParams };
-  } catch (e) {
-    const message = (e as Error).message;
-    return { spec: null, message, fields: fieldsOf(message), layers, totalParams };
+  const raw: RawIssue[] = [];
+  const p = f.preset;
+  if (PRESET_OPTIONS[p.name].includes('hidden1')) {
+    for (const k of p.hiddenLayers === 2 ? (['hidden1', 'hidden2'] as const) : (['hidden1'] as const)) {
+      if (p[k] === '') raw.push({ path: `preset.${k}`, label: controlLabel(`preset.${k}`), text: 'enter a whole number', key: `path:preset.${k}`, controls: [`preset.${k}`] });
+    }
   }
+  if (modelError && !edited) raw.push(...errorIssues(modelError, f, model, edited, null));
+  if (f.datasetId === null) raw.push({ path: 'datasetId', label: RUN_FIELDS.datasetId.label, text: 'choose a dataset', key: 'path:datasetId', controls: ['datasetId'] });
+  if (model && f.datasetId !== null && model.numClasses !== f.numClasses) {
+    raw.push({ path: 'model.numClasses', label: 'Classes', text: `the dataset has ${f.numClasses} classes but the model outputs ${model.numClasses}`, key: 'path:model.numClasses', controls: ['datasetId'] });
+  }
+  let spec: RunSpec | null = null;
+  if (model && raw.length === 0) {
+    const input = formToSpec(f, model, edited);
+    const r = RunSpecSchema.safeParse(input);
+    if (!r.success) {
+      for (const i of zodIssues(r.error, RunSpecSchema, input)) {
+        const controls = controlsOf(i.path, f, model, edited);
+        const own = controls.length === 1 && controls[0].startsWith('preset.') && controls[0] !== 'preset.name' ? controlLabel(controls[0]) : null;
+        raw.push({ path: i.path, label: own ?? i.label, text: i.text, key: layerKey(i.path, model) ?? `path:${i.path}`, controls });
+      }
+    } else {
+      try {
+        describeModel(r.data.model);
+        spec = r.data;
+      } catch (e) {
+        raw.push(...errorIssues(e, f, model, edited, input));
+      }
+    }
+  }
+  const issues = mergeIssues(raw);
+  return { spec, issues, errors: fieldErrors(issues), layers, totalParams };
 }
 
-/** Which form control a spec field path belongs to (for marking it invalid). */
-export function controlForField(path: string): keyof RunForm | null {
-  const p = path.replace(/^spec\./, '');
-  const table: [RegExp, keyof RunForm][] = [
-    [/^datasetId/, 'datasetId'],
-    [/^model\.inputShape\[0\]/, 'height'],
-    [/^model\.inputShape\[1\]/, 'width'],
-    [/^model\.inputShape/, 'channels'],
-    [/^model\.numClasses/, 'datasetId'],
-    [/^hiddenUnits/, 'hidden1'],
-    [/^model\.layers\[\d+\]\.rate/, 'dropoutRate'],
-    [/^model\.layers\[\d+\]\.units/, 'hidden1'],
-    [/^model/, 'preset'],
-    [/^training\.optimizer\.learningRate/, 'learningRate'],
-    [/^training\.optimizer\.momentum/, 'momentum'],
-    [/^training\.optimizer\.rho/, 'rho'],
-    [/^training\.optimizer\.beta1/, 'beta1'],
-    [/^training\.optimizer\.beta2/, 'beta2'],
-    [/^training\.optimizer\.epsilon/, 'epsilon'],
-    [/^training\.learningRateSchedule\.stepSize/, 'stepSize'],
-    [/^training\.learningRateSchedule\.gamma/, 'gamma'],
-    [/^training\.batchSize/, 'batchSize'],
-    [/^training\.epochs/, 'epochs'],
-    [/^training\.regularization\.l1/, 'l1'],
-    [/^training\.regularization\.l2/, 'l2'],
-    [/^training\.augmentation\.randomTranslation/, 'randomTranslation'],
-    [/^training\.augmentation\.gaussianNoise/, 'gaussianNoise'],
-    [/^training\.maxTrainSamples/, 'maxTrainSamples'],
-    [/^seed/, 'seed'],
-    [/^backend/, 'backend'],
-  ];
-  for (const [re, key] of table) if (re.test(p)) return key;
-  return null;
+/** Control path → the first problem of that control, for the text beside each field. */
+export function fieldErrors(issues: readonly FormIssue[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const i of issues) for (const c of i.controls) if (!m.has(c)) m.set(c, i.problem);
+  return m;
 }
 
-/** The form a stored spec came from, for "run again" (best effort). */
+/** A refusal from the server (runs.start) as form messages: "Dataset: dataset has no training items (datasetId)". */
+export function serverIssues(e: unknown, f: RunForm, model: ModelSpec | null, edited: boolean): FormIssue[] {
+  const err = e as { message?: string; field?: string };
+  const message = err.message ?? String(e);
+  const field = err.field?.replace(/^spec\./, '');
+  // A message that does not start with its field gets it, so that it is labelled by it.
+  const text = field && !/^(?:spec\.)?[\w[\].]+:/.test(message) ? `${field}: ${message}` : message;
+  return mergeIssues(errorIssues(Object.assign(new Error(text), field ? { field } : {}), f, model, edited, null));
+}
+
+/** How a stored spec's model is named: the preset's display name; an MLP with its hidden layers. */
 export function presetLabel(preset: string, model?: ModelSpec): string {
   if (preset === 'mlp' && model) {
-    const hidden = model.layers.filter((l) => l.type === 'dense').length - 1;
+    const hidden = toGraph(model).nodes.filter((node) => node.layer.type === 'dense').length - 1;
     return `MLP (${hidden} hidden)`;
   }
-  return ({ linear: 'Linear', mlp: 'MLP', lenet5: 'LeNet-5', custom: 'Custom' } as Record<string, string>)[preset] ?? preset;
+  return (PRESET_LABELS as Record<string, string>)[preset] ?? preset;
 }
 
-/** The label each form control shows (as in RunConfigForm). */
-export const CONTROL_LABELS: Record<keyof RunForm, string> = {
-  name: 'Name',
-  datasetId: 'Dataset',
-  numClasses: 'Classes',
-  preset: 'Model',
-  hidden1: 'Hidden units 1',
-  hidden2: 'Hidden units 2',
-  height: 'Input height',
-  width: 'Input width',
-  channels: 'Channels',
-  optimizer: 'Optimizer',
-  learningRate: 'Learning rate',
-  momentum: 'Momentum',
-  rho: 'Rho',
-  beta1: 'β₁',
-  beta2: 'β₂',
-  epsilon: 'ε',
-  schedule: 'LR schedule',
-  stepSize: 'Step size (epochs)',
-  gamma: 'Gamma',
-  batchSize: 'Batch size',
-  epochs: 'Epochs',
-  l1: 'L1',
-  l2: 'L2',
-  dropoutRate: 'Dropout rate',
-  batchNormalization: 'Batch normalization',
-  horizontalFlip: 'Horizontal flip',
-  randomTranslation: 'Random translation',
-  gaussianNoise: 'Gaussian noise σ',
-  seed: 'Seed',
-  backend: 'Backend',
-  maxTrainSamples: 'Max train samples',
-};
-
-/** Controls that only take whole numbers. */
-const INTEGER_CONTROLS = new Set<keyof RunForm>(['hidden1', 'hidden2', 'height', 'width', 'stepSize', 'batchSize', 'epochs', 'seed', 'maxTrainSamples']);
-
-/** A validator's text (zod's "Too small: expected number to be >=1", …) in plain words; other text as it is. */
-export function readableIssue(text: string, control: keyof RunForm | null): string {
-  const whole = control !== null && INTEGER_CONTROLS.has(control);
-  const kind = whole ? 'a whole number' : 'a number';
-  if (/expected (number|int), received (NaN|string|undefined|null)/.test(text)) return `enter ${kind}`;
-  if (/expected int, received number/.test(text)) return 'must be a whole number';
-  const m = /Too (small|big): expected \w+ to (?:be|have) ([<>]=?)\s*(-?[\d.e+-]+)/.exec(text);
-  if (m) {
-    const [, , op, v] = m;
-    const rel = op === '>=' ? '≥' : op === '<=' ? '≤' : op === '>' ? 'greater than' : 'less than';
-    return whole ? `must be a whole number ${rel} ${v}` : `must be ${rel} ${v}`;
-  }
-  return text;
-}
-
-export interface FormIssue {
-  /** The form control it belongs to (null: none, e.g. a model-level problem). */
-  control: keyof RunForm | null;
-  /** "Batch size: must be a whole number ≥ 1 (training.batchSize)". */
-  text: string;
-  /** The spec path(s) it came from. */
-  paths: string[];
-}
-
-/**
- * A validation / server message (one "path: text" line per issue) as one readable line per
- * form field: the field's label, the problem in plain words, the spec path for reference.
- * Issues of one control (dropout on two layers) are merged.
- */
-export function formIssues(message: string): FormIssue[] {
-  const out: FormIssue[] = [];
-  const byControl = new Map<string, FormIssue>();
-  for (const line of message.split('\n').filter((l) => l.trim())) {
-    const m = /^([\w.[\]]+):\s*(.*)$/.exec(line);
-    if (!m) {
-      out.push({ control: null, text: line, paths: [] });
-      continue;
-    }
-    const path = m[1].replace(/^spec\./, '');
-    const control = controlForField(path);
-    const key = control ?? `path:${path}`;
-    const prev = byControl.get(key);
-    if (prev) {
-      prev.paths.push(path);
-      continue;
-    }
-    const label = control && control !== 'preset' ? CONTROL_LABELS[control] : path.startsWith('model') ? 'Model' : path;
-    const issue: FormIssue = { control, text: `${label}: ${readableIssue(m[2], control)}`, paths: [path] };
-    byControl.set(key, issue);
-    out.push(issue);
-  }
-  return out.map((i) => ({ ...i, text: i.paths.length ? `${i.text} (${i.paths.length > 2 ? `${i.paths.slice(0, 2).join(', ')}, …` : i.paths.join(', ')})` : i.text }));
+/** The graph form of a model spec: a layer list becomes its chain of named nodes (./graph.ts toGraph, implicit flattens as nodes). */
+export function graphForm(model: ModelSpec): ModelSpec {
+  if (isGraphSpec(model)) return model;
+  const g = toGraph(model);
+  return { preset: model.preset, inputShape: model.inputShape, numClasses: model.numClasses, nodes: g.nodes.map((node) => ({ name: node.name, layer: node.layer, inputs: node.inputs.length ? [...node.inputs] : [INPUT_NAME] })) };
 }

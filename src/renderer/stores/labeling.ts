@@ -7,7 +7,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { ClassInfo, ItemFilter, Result, SkippedFile, Split } from '../../shared/api';
 import { useApi } from '../api';
-import { batchFiles, fileToUpload, imageFiles } from '../lib/upload';
+import { batchFiles, fileToUpload, imageFiles, MAX_BYTES_PER_CALL, tooLargeToUpload } from '../lib/upload';
 import { useDatasetsStore } from './datasets';
 
 /** The newest label events (`limit` = how many were asked for: when that many came back, older ones exist). */
@@ -114,8 +114,10 @@ export const useLabelingStore = defineStore('labeling', () => {
 
   /** Upload dropped image files as unlabeled items, in batches; progress in `upload`. */
   async function uploadFiles(datasetId: number, list: ArrayLike<File>): Promise<UploadState> {
-    const files = imageFiles(list);
-    const state: UploadState = { datasetId, total: files.length, done: 0, imported: 0, duplicates: 0, skipped: [], running: true, error: null };
+    const images = imageFiles(list);
+    const files = images.filter((f) => !tooLargeToUpload(f));
+    const tooLarge = images.filter((f) => tooLargeToUpload(f)).map((f) => ({ path: f.name, reason: `too large to upload (${(f.size / 2 ** 20).toFixed(1)} MiB; at most ${((MAX_BYTES_PER_CALL * 3) / 4 / 2 ** 20).toFixed(1)} MiB a file): import its folder instead` }));
+    const state: UploadState = { datasetId, total: images.length, done: tooLarge.length, imported: 0, duplicates: 0, skipped: tooLarge, running: true, error: null };
     upload.value = state;
     const api = useApi();
     try {

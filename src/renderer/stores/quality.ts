@@ -1,7 +1,7 @@
 /** Data quality: dataset versions and their diffs, near-duplicates, a run's confusion matrix and suggested label errors. */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ConfusionMatrix, DatasetVersion, LabelSuggestion, Result, VersionDiff } from '../../shared/api';
+import type { ConfusionMatrix, DatasetVersion, LabelSuggestion, Result, Split, SuggestionGate, VersionDiff } from '../../shared/api';
 import { useApi } from '../api';
 import { useLabelingStore } from './labeling';
 
@@ -11,7 +11,8 @@ export type SuggestionAction = 'accept' | 'reject' | 'exclude';
 export const useQualityStore = defineStore('quality', () => {
   const versions = ref<Record<number, DatasetVersion[]>>({});
   const confusion = ref<Record<string, ConfusionMatrix>>({});
-  const suggestions = ref<Record<number, { suggestions: LabelSuggestion[]; total: number }>>({});
+  /** Open suggestions per run, with the gate that decided whether the run has any. */
+  const suggestions = ref<Record<number, { suggestions: LabelSuggestion[]; total: number; gate?: SuggestionGate }>>({});
 
   async function fetchVersions(datasetId: number): Promise<DatasetVersion[]> {
     const v = await useApi().call('versions.list', { datasetId });
@@ -28,9 +29,10 @@ export const useQualityStore = defineStore('quality', () => {
     return useApi().call('duplicates.near', { datasetId, maxDistance, limit });
   }
 
-  async function fetchConfusion(runId: number, split: 'val' | 'test'): Promise<ConfusionMatrix> {
-    const m = await useApi().call('runs.confusion', { runId, split });
-    confusion.value = { ...confusion.value, [`${runId}:${split}`]: m };
+  /** A run's confusion matrix on `split`; null: the split the server picks (test, else val, else train: the first with images), kept under `${runId}:auto`. */
+  async function fetchConfusion(runId: number, split: Split | null): Promise<ConfusionMatrix> {
+    const m = await useApi().call('runs.confusion', split === null ? { runId } : { runId, split });
+    confusion.value = { ...confusion.value, [`${runId}:${split ?? 'auto'}`]: m };
     return m;
   }
 
@@ -43,7 +45,7 @@ export const useQualityStore = defineStore('quality', () => {
   async function resolveSuggestion(runId: number, datasetId: number, itemId: number, action: SuggestionAction): Promise<void> {
     await useApi().call('suggestions.resolve', { runId, itemId, action });
     const cur = suggestions.value[runId];
-    if (cur) suggestions.value = { ...suggestions.value, [runId]: { suggestions: cur.suggestions.filter((s) => s.item.id !== itemId), total: Math.max(0, cur.total - 1) } };
+    if (cur) suggestions.value = { ...suggestions.value, [runId]: { ...cur, suggestions: cur.suggestions.filter((s) => s.item.id !== itemId), total: Math.max(0, cur.total - 1) } };
     if (action !== 'reject') useLabelingStore().invalidate(datasetId);
   }
 

@@ -2,6 +2,8 @@
 import { defineStore } from 'pinia';
 import { markRaw, ref } from 'vue';
 import type { EventPayload, Metric, RunDetail, RunSummary } from '../../shared/api';
+import type { AugmentPreview } from '../../shared/augment-preview';
+import type { LrRangeResult } from '../../shared/lr-range';
 import type { RunSpecInput } from '../../shared/spec';
 import { useApi } from '../api';
 import { errorText } from '../api/errors';
@@ -9,7 +11,7 @@ import { bestValAccuracy, isStepLoss, metricKey } from '../lib/metrics';
 
 export type RunProgress = EventPayload<'run.progress'>;
 
-const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
 
 export const useRunsStore = defineStore('runs', () => {
   const list = ref<RunSummary[]>([]);
@@ -126,6 +128,11 @@ export const useRunsStore = defineStore('runs', () => {
     }
   }
 
+  /** A run's detail, loaded if not yet (throws ApiError: not_found). */
+  async function fetchDetailOnce(runId: number): Promise<RunDetail> {
+    return details.value[runId] ?? (details.value[runId] = await useApi().call('runs.get', { runId }));
+  }
+
   /** Load the metric history of a run; events arriving meanwhile are merged without duplicates. */
   async function fetchMetrics(runId: number): Promise<void> {
     try {
@@ -150,5 +157,53 @@ export const useRunsStore = defineStore('runs', () => {
     await useApi().call('runs.cancel', { runId });
   }
 
-  return { list, loaded, listError, details, detailErrors, metrics, stepLoss, progress, metricsVersion, init, dispose, fetchList, fetchDetail, fetchMetrics, refreshRun, start, cancel, addMetrics };
+  /**
+   * Resume a cancelled, interrupted or failed run (runs.resume): the server drops its metrics after the
+   * checkpoint it continues from, so the run's cached metrics are reloaded.
+   * @returns the epoch (0-based) it continues after, null from the start. Throws ApiError (conflict) as the server does.
+   */
+  async function resume(runId: number): Promise<number | null> {
+    const { fromEpoch } = await useApi().call('runs.resume', { runId });
+    seen.delete(runId);
+    delete metrics.value[runId];
+    delete stepLoss.value[runId];
+    delete progress.value[runId];
+    bump(runId);
+    await Promise.all([fetchMetrics(runId), refreshRun(runId)]);
+    return fromEpoch;
+  }
+
+  /** The learning-rate range test of a spec (runs.lrRange: a short engine job, nothing stored). */
+  async function lrRange(spec: RunSpecInput, steps = 100): Promise<LrRangeResult> {
+    return useApi().call('runs.lrRange', { spec, params: { steps } });
+  }
+
+  /** The first training images of a spec as the engine will train on them (runs.augmentPreview). */
+  async function augmentPreview(spec: RunSpecInput, count = 16): Promise<AugmentPreview> {
+    return useApi().call('runs.augmentPreview', { spec, count });
+  }
+
+  /** A new run with the same spec and seed (runs.rerun); its id. */
+  async function rerun(runId: number): Promise<number> {
+    const { runId: id } = await useApi().call('runs.rerun', { runId });
+    void refreshRun(id, true);
+    return id;
+  }
+
+  /** Set a run's tags and / or note; the list and detail show the stored result. */
+  async function update(runId: number, change: { tags?: string[]; note?: string }): Promise<void> {
+    const d = await useApi().call('runs.update', { runId, ...change });
+    if (details.value[runId]) details.value[runId] = d;
+    const { spec: _spec, ...summary } = d;
+    patchSummary(runId, summary);
+  }
+
+  /** Delete a finished run (rows and folder); it leaves the list. */
+  async function remove(runId: number): Promise<void> {
+    await useApi().call('runs.delete', { runId });
+    list.value = list.value.filter((r) => r.id !== runId);
+    delete details.value[runId];
+  }
+
+  return { list, loaded, listError, details, detailErrors, metrics, stepLoss, progress, metricsVersion, init, dispose, fetchList, fetchDetail, fetchDetailOnce, fetchMetrics, refreshRun, start, cancel, resume, rerun, lrRange, augmentPreview, update, remove, addMetrics };
 });

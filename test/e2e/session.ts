@@ -1,0 +1,41 @@
+/**
+ * The fixture most E2E files share (useCifarSession), apart from ./harness.ts because it
+ * registers vitest hooks: the benchmarks import the harness outside vitest.
+ */
+import { rmSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { cifarFolder, launchBrowser, newWatchedPage, startHost, type Host } from './harness';
+
+/** What useCifarSession sets up for one E2E file; its fields are filled before the file's first test. */
+export interface CifarSession {
+  host: Host;
+  browser: Browser;
+  page: Page;
+  /** Console errors of `page` (newWatchedPage). */
+  errors: string[];
+  /** The class-folder copy of the CIFAR-10 subset (cifarFolder). */
+  folder: string;
+}
+
+/**
+ * The fixture most E2E files share: a class-folder copy of `classes` × `perClass` CIFAR-10
+ * training images, a headless host, Chromium and one watched page of width × height px,
+ * created in the file's beforeAll and closed / removed in its afterAll. Call it inside the
+ * file's describe; read the fields inside its tests.
+ */
+export function useCifarSession(classes: string[], perClass: number, width: number, height: number): CifarSession {
+  const session = { errors: [] as string[], folder: '' } as CifarSession;
+  beforeAll(async () => {
+    session.folder = cifarFolder(classes, perClass);
+    session.host = await startHost();
+    session.browser = await launchBrowser();
+    ({ page: session.page, errors: session.errors } = await newWatchedPage(session.browser, width, height));
+  });
+  afterAll(async () => {
+    await session.browser?.close();
+    await session.host?.stop();
+    if (session.folder) rmSync(session.folder, { recursive: true, force: true });
+  });
+  return session;
+}
