@@ -56,6 +56,9 @@ export const LbpSpecSchema = z.object({
   method: LbpMethodSchema.default('uniform'),
   /** Histogram per cell of a gridCells×gridCells grid over the image, concatenated. */
   gridCells: int(1, 32).default(4),
+}).refine((s) => s.method !== 'default' || s.points <= 16, {
+  message: "points: at most 16 with method 'default' (2^points bins per cell)",
+  path: ['points'],
 });
 
 export const DescriptorSpecSchema = z.discriminatedUnion('type', [

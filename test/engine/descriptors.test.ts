@@ -171,7 +171,8 @@ function assertBounds(worst: Record<string, number>, where: string): void {
 describe.skipIf(!haveData)('descriptors against scikit-image and numpy on real images', () => {
   it('match the recorded reference values (fixture)', async () => {
     const ins = await inputs();
-    if (record && python) {
+    if (record && !python) throw new Error('LAYERWISE_RECORD_DESCRIPTORS=1 needs python3-skimage');
+    if (record) {
       const ref = runReference(ins);
       mkdirSync(dirname(fixturePath), { recursive: true });
       const fixture = {
@@ -217,6 +218,9 @@ describe('descriptor specs', () => {
     const bad = DescriptorSpecSchema.safeParse({ type: 'hog', blockNorm: 'L3' });
     expect(bad.success).toBe(false);
     expect(bad.error!.issues[0].path).toEqual(['blockNorm']);
+    const huge = DescriptorSpecSchema.safeParse({ type: 'lbp', points: 24, method: 'default' });
+    expect(huge.error!.issues[0].path).toEqual(['points']);
+    expect(DescriptorSpecSchema.safeParse({ type: 'lbp', points: 24 }).success).toBe(true);
   });
 
   it('give vectors of descriptorLength, and refuse images too small or buffers of the wrong size', () => {
