@@ -56,7 +56,7 @@ export function hogCellHistograms(
       const i = y * width + x;
       const gRow = y === 0 || y === height - 1 ? 0 : grey[i + width] - grey[i - width];
       const gCol = x === 0 || x === width - 1 ? 0 : grey[i + 1] - grey[i - 1];
-      magnitude[i] = Math.hypot(gCol, gRow);
+      magnitude[i] = Math.sqrt(gCol * gCol + gRow * gRow);
       const angle = mod180(Math.atan2(gRow, gCol) * DEG_PER_RAD);
       // Bin b holds angles in [binWidth*b, binWidth*(b+1)), both bounds as computed in doubles.
       let b = Math.min(orientations - 1, Math.floor(angle / binWidth));

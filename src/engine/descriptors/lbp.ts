@@ -62,8 +62,22 @@ export function lbpCodes(
         const c1 = Math.ceil(sc);
         const dr = sr - r0;
         const dc = sc - c0;
-        const top = (1 - dc) * pixel(r0, c0) + dc * pixel(r0, c1);
-        const bottom = (1 - dc) * pixel(r1, c0) + dc * pixel(r1, c1);
+        let tl: number, tr: number, bl: number, br: number;
+        if (r0 >= 0 && r1 < height && c0 >= 0 && c1 < width) {
+          const i0 = r0 * width;
+          const i1 = r1 * width;
+          tl = grey[i0 + c0];
+          tr = grey[i0 + c1];
+          bl = grey[i1 + c0];
+          br = grey[i1 + c1];
+        } else {
+          tl = pixel(r0, c0);
+          tr = pixel(r0, c1);
+          bl = pixel(r1, c0);
+          br = pixel(r1, c1);
+        }
+        const top = (1 - dc) * tl + dc * tr;
+        const bottom = (1 - dc) * bl + dc * br;
         const sample = (1 - dr) * top + dr * bottom;
         bits[p] = sample - centre >= 0 ? 1 : 0;
       }
