@@ -15,51 +15,64 @@ import { z } from 'zod';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
-export const ColorHistogramSpecSchema = z.object({
-  type: z.literal('colorHistogram'),
-  /** Bins per channel, equal widths over 0..255. */
-  bins: int(1, 256).default(8),
-});
+export const ColorHistogramSpecSchema = z
+  .object({
+    type: z.literal('colorHistogram'),
+    /** Bins per channel, equal widths over 0..255. */
+    bins: int(1, 256).default(8).meta({ label: 'Bins', unit: 'per channel' }),
+  })
+  .strict()
+  .meta({ label: 'Colour histogram' });
 
-export const DominantColorsSpecSchema = z.object({
-  type: z.literal('dominantColors'),
-  /** How many of the most frequent colours. */
-  count: int(1, 64).default(2),
-  /** Quantization levels per channel before counting colours. */
-  bins: int(1, 16).default(4),
-});
+export const DominantColorsSpecSchema = z
+  .object({
+    type: z.literal('dominantColors'),
+    /** How many of the most frequent colours. */
+    count: int(1, 64).default(2).meta({ label: 'Colours' }),
+    /** Quantization levels per channel before counting colours. */
+    bins: int(1, 16).default(4).meta({ label: 'Levels', unit: 'per channel' }),
+  })
+  .strict()
+  .meta({ label: 'Dominant colours' });
 
 export const HogBlockNormSchema = z.enum(['L2-Hys', 'L2', 'L1', 'L1-sqrt']);
 export type HogBlockNorm = z.infer<typeof HogBlockNormSchema>;
 
-export const HogSpecSchema = z.object({
-  type: z.literal('hog'),
-  /** Unsigned orientation bins over 0..180°. */
-  orientations: int(1, 36).default(9),
-  /** Cell side in pixels (square cells). */
-  pixelsPerCell: int(2, 64).default(8),
-  /** Block side in cells (square blocks, stride one cell). */
-  cellsPerBlock: int(1, 8).default(2),
-  blockNorm: HogBlockNormSchema.default('L2-Hys'),
-});
+export const HogSpecSchema = z
+  .object({
+    type: z.literal('hog'),
+    /** Unsigned orientation bins over 0..180°. */
+    orientations: int(1, 36).default(9).meta({ label: 'Orientation bins' }),
+    /** Cell side in pixels (square cells). */
+    pixelsPerCell: int(2, 64).default(8).meta({ label: 'Cell size', unit: 'px' }),
+    /** Block side in cells (square blocks, stride one cell). */
+    cellsPerBlock: int(1, 8).default(2).meta({ label: 'Block size', unit: 'cells' }),
+    blockNorm: HogBlockNormSchema.default('L2-Hys').meta({ label: 'Block normalization' }),
+  })
+  .strict()
+  .meta({ label: 'HoG' });
 
 export const LbpMethodSchema = z.enum(['uniform', 'default']);
 export type LbpMethod = z.infer<typeof LbpMethodSchema>;
 
-export const LbpSpecSchema = z.object({
-  type: z.literal('lbp'),
-  /** Radius of the sampling circle in pixels. */
-  radius: z.number().positive().max(16).default(1),
-  /** Samples on the circle (P). */
-  points: int(1, 24).default(8),
-  /** 'uniform': rotation-invariant uniform codes 0..P+1; 'default': the raw P-bit code. */
-  method: LbpMethodSchema.default('uniform'),
-  /** Histogram per cell of a gridCells×gridCells grid over the image, concatenated. */
-  gridCells: int(1, 32).default(4),
-}).refine((s) => s.method !== 'default' || s.points <= 16, {
-  message: "points: at most 16 with method 'default' (2^points bins per cell)",
-  path: ['points'],
-});
+export const LbpSpecSchema = z
+  .object({
+    type: z.literal('lbp'),
+    /** Radius of the sampling circle in pixels. */
+    radius: z.number().positive().max(16).default(1).meta({ label: 'Radius', unit: 'px' }),
+    /** Samples on the circle (P). */
+    points: int(1, 24).default(8).meta({ label: 'Points' }),
+    /** 'uniform': rotation-invariant uniform codes 0..P+1; 'default': the raw P-bit code. */
+    method: LbpMethodSchema.default('uniform').meta({ label: 'Codes' }),
+    /** Histogram per cell of a gridCells×gridCells grid over the image, concatenated. */
+    gridCells: int(1, 32).default(4).meta({ label: 'Grid', unit: 'cells per side' }),
+  })
+  .strict()
+  .meta({ label: 'LBP' })
+  .refine((s) => s.method !== 'default' || s.points <= 16, {
+    message: "points: at most 16 with method 'default' (2^points bins per cell)",
+    path: ['points'],
+  });
 
 export const DescriptorSpecSchema = z.discriminatedUnion('type', [
   ColorHistogramSpecSchema,
