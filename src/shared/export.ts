@@ -12,12 +12,16 @@ import type { InputRange } from './pretrained';
 export const ExportFormatSchema = z.enum(['onnx', 'tfjs']).meta({ label: 'Format', optionLabels: { onnx: 'ONNX (opset 13)', tfjs: 'TF.js layers (model.json)' } });
 export type ExportFormat = z.infer<typeof ExportFormatSchema>;
 
-/** Version of the signature.json layout (bumped when a field changes meaning). */
-export const SIGNATURE_VERSION = 1;
+/**
+ * Version of the signature.json layout (bumped when a field changes meaning). 2: the
+ * preprocessing is stated once, as scale and offset (version 1 also gave the same map as
+ * mean/std); a version-1 file still reads, its scale and offset meaning the same.
+ */
+export const SIGNATURE_VERSION = 2;
 
 export const SignatureSchema = z.object({
   format: ExportFormatSchema,
-  signatureVersion: z.literal(SIGNATURE_VERSION),
+  signatureVersion: z.number().int().min(1).max(SIGNATURE_VERSION),
   /** Files of the model inside the export folder (e.g. ["model.onnx"], ["model.json", "weights.bin"]). */
   files: z.array(z.string()),
   run: z.object({ id: z.number().int(), epoch: z.number().int(), preset: z.string() }),
@@ -33,8 +37,13 @@ export const SignatureSchema = z.object({
   outputs: z.array(z.object({ name: z.string(), shape: z.tuple([z.null(), z.number().int()]), meaning: z.string() })),
   /** The run's network as a graph ModelSpec (node names = the TF.js layer names): what a run started from this export builds. */
   model: ModelSpecSchema.optional(),
+  /**
+   * What a consumer applies to an image file to get the input tensor, in this order: decode,
+   * channels, resize, then x = pixel · scale + offset for every uint8 value (all channels). One
+   * map, stated once.
+   */
   preprocessing: z.object({
-    /** Decode: EXIF orientation applied; alpha dropped (not composited). */
+    /** Decode: EXIF orientation applied; alpha composited onto white; 8 bits per channel. */
     decode: z.string(),
     /** 'RGB' (3 channels, sRGB) or 'L' (1 channel, sRGB luminance). */
     channelOrder: z.enum(['RGB', 'L']),
@@ -49,13 +58,10 @@ export const SignatureSchema = z.object({
       /** Not resized at all when the image already has width × height. */
       skipWhenSameSize: z.literal(true),
     }),
-    /** input = pixel · scale + offset for each uint8 pixel value, per channel. */
+    /** x = pixel · scale + offset, pixel the uint8 value 0…255. */
     scale: z.number(),
     offset: z.number(),
-    /** The same map as (pixel − mean) / std, per channel in channelOrder. */
-    mean: z.array(z.number()),
-    std: z.array(z.number()),
-    /** The input range: [min, max]. */
+    /** [min, max] of x that map gives (offset, 255 · scale + offset): information, not a second step. */
     range: z.tuple([z.number(), z.number()]),
   }),
 });
@@ -69,16 +75,12 @@ export function preprocessingOf(inputShape: readonly [number, number, number], r
   const [height, width, c] = inputShape;
   const scale = range === 'unit' ? 1 / 255 : 1 / 127.5;
   const offset = range === 'unit' ? 0 : -1;
-  const mean = range === 'unit' ? 0 : 127.5;
-  const std = range === 'unit' ? 255 : 127.5;
   return {
-    decode: 'EXIF orientation applied; alpha channel dropped (not composited); 8 bits per channel',
+    decode: 'EXIF orientation applied; alpha composited onto white; 8 bits per channel',
     channelOrder: c === 1 ? 'L' : 'RGB',
     resize: { rule: 'cover', crop: 'centre', width, height, kernel: 'lanczos3', skipWhenSameSize: true },
     scale,
     offset,
-    mean: Array.from({ length: c }, () => mean),
-    std: Array.from({ length: c }, () => std),
     range: [offset, 255 * scale + offset],
   };
 }
@@ -104,20 +106,39 @@ export const ClassifyParamsSchema = z.object({
 });
 export type ClassifyParams = z.infer<typeof ClassifyParamsSchema>;
 export const ClassPredictionSchema = z.object({ index: z.number().int(), name: z.string(), probability: z.number() });
+/** One image of a classification: its top-k and all probabilities, or (`error`) why that file could not be classified (the others still are). */
+export const ClassifiedImageSchema = z.union([
+  z.object({ name: z.string(), top: z.array(ClassPredictionSchema).min(1), probabilities: z.array(z.number()) }),
+  /** A file that does not decode: the importer's reason ("corrupt PNG: …", "not an image: unrecognised format (.txt)"), no path or stack. */
+  z.object({ name: z.string(), error: z.string() }),
+]);
+export type ClassifiedImage = z.infer<typeof ClassifiedImageSchema>;
 export const ClassifyResultSchema = z.object({
   epoch: z.number().int(),
   classes: z.array(z.string()),
-  images: z.array(z.object({ name: z.string(), top: z.array(ClassPredictionSchema), probabilities: z.array(z.number()) })),
+  /** One row per image, in the order given. */
+  images: z.array(ClassifiedImageSchema),
 });
 export type ClassifyResult = z.infer<typeof ClassifyResultSchema>;
+
+/** How many images of `r` could not be classified. */
+export function classifyErrors(r: ClassifyResult): number {
+  return r.images.filter((im) => 'error' in im).length;
+}
 
 /** A CSV field (RFC 4180 quoting). */
 const csvField = (v: string | number): string => (typeof v === 'number' ? String(v) : /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
-/** CSV lines of a classification (the CLI's --csv, the run page's "Save CSV"): header, then per image file, predicted class, its probability, one probability per class. */
+/**
+ * CSV lines of a classification (the CLI's --csv, the run page's "Save CSV"): header, then per
+ * image file, predicted class, its probability, one probability per class, and the error (empty
+ * when classified; the other cells empty when not).
+ */
 export function predictionsCsv(r: ClassifyResult): string[] {
   return [
-    ['file', 'predicted', 'probability', ...r.classes.map((c) => `p(${c})`)].map(csvField).join(','),
-    ...r.images.map((im) => [im.name, im.top[0].name, im.top[0].probability, ...im.probabilities].map(csvField).join(',')),
+    ['file', 'predicted', 'probability', ...r.classes.map((c) => `p(${c})`), 'error'].map(csvField).join(','),
+    ...r.images.map((im) =>
+      ('error' in im ? [im.name, '', '', ...r.classes.map(() => ''), im.error] : [im.name, im.top[0].name, im.top[0].probability, ...im.probabilities, '']).map(csvField).join(','),
+    ),
   ];
 }

@@ -4,11 +4,13 @@
  * New-run form; Export → ONNX, zipped (the folder, files and preprocessing shown; the files on
  * the host's disk); two CIFAR test photos (not imported) dropped on "Classify new images": a row
  * each with class and confidence, and the same classes and confidences from
- * `layerwise predict RUN FILES --json` (the built CLI on the host's data directory).
+ * `layerwise predict RUN FILES --json` (the built CLI on the host's data directory); a truncated
+ * PNG dropped with them gets its own row with the reason, and the two photos are still classified.
  * Screenshots: test-output/e2e/export-{done,classified}.png.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliPredict, dropFiles, importThroughUi, sharedData, shot, trainThroughUi } from './harness';
@@ -44,10 +46,20 @@ describe.skipIf(!existsSync(cifar))('Export and Classify on a trained LeNet-5 (n
       const names = execFileSync('ls', [d]).toString().split('\n').filter((n) => n.endsWith('.png')).sort();
       return join(d, names[names.length - 1]);
     });
-    await dropFiles(page, 'classify-drop', photos);
-    await expect.poll(async () => page.getByTestId('classify-row').count(), { timeout: 120_000, interval: 500 }).toBe(2);
+    // And a damaged file among them (the first half of a PNG): its row says why, the two photos are still classified.
+    const broken = join(mkdtempSync(join(tmpdir(), 'layerwise-e2e-broken-')), 'broken.png');
+    const whole = readFileSync(photos[0]);
+    writeFileSync(broken, whole.subarray(0, whole.length >> 1));
+    await dropFiles(page, 'classify-drop', [photos[0], broken, photos[1]]);
+    await expect.poll(async () => page.getByTestId('classify-row').count(), { timeout: 120_000, interval: 500 }).toBe(3);
     expect(await page.getByTestId('classify-error').count()).toBe(0);
-    const rows = await page.getByTestId('classify-row').allInnerTexts();
+    const all = await page.getByTestId('classify-row').allInnerTexts();
+    expect(all[1]).toContain('broken.png');
+    const rowError = await page.getByTestId('classify-row-error').innerText();
+    expect(rowError).toMatch(/^Not classified: truncated PNG \(the file ends after \d+ bytes\)$/);
+    expect(rowError, 'no path or stack in the row').not.toMatch(/\/|\bat\s/);
+    expect(await page.getByTestId('run-classify').innerText()).toMatch(/3 images, epoch \d+ · 1 not classified/);
+    const rows = [all[0], all[2]];
 
     const cli = cliPredict(host, runId, photos);
     expect(cli.images).toHaveLength(2);

@@ -15,7 +15,7 @@
  * 0.25/128 from the shared TFLite file with a 2-class fine-tune head (inputs in [−1, 1],
  * depthwise convolutions, relu6, zero padding; frozen "like ImageNet", head from the file's
  * ant / bee columns), 3 Adam steps, on 100 hymenoptera val JPEGs (resized by 'cover').
- * The app's side: main's pack decode (services/pack.ts pixelsAt) and the engine's preprocess,
+ * The app's side: main's decode of a new image (services/pack.ts pixelsOfFile: the importer's decoder, the pack's resize) and the engine's preprocess,
  * then the tfjs model in inference mode.
  */
 import { execFileSync } from 'node:child_process';
@@ -32,7 +32,7 @@ import { exportModel } from '../../src/engine/export';
 import { buildModel, crossEntropyFromLogits } from '../../src/engine/model';
 import { loadPretrained } from '../../src/engine/pretrained';
 import { preprocess } from '../../src/engine/preprocess';
-import { pixelsAt } from '../../src/main/services/pack';
+import { pixelsOfFile } from '../../src/main/services/pack';
 import { pretrainedRunSpec } from '../../src/main/services/pretrained';
 import { SignatureSchema } from '../../src/shared/export';
 import { readTflite } from '../../src/shared/models/tflite';
@@ -96,11 +96,11 @@ function m2Cnn(numClasses: number): ModelSpec {
   return g.spec('custom', { inputShape: [32, 32, 3], numClasses });
 }
 
-/** The app's side: each file decoded as the pack decodes it, preprocessed as training does, through the tfjs model. */
+/** The app's side: each file decoded as runs.classify decodes it (pack.ts pixelsOfFile), preprocessed as training does, through the tfjs model. */
 async function appLogits(model: tfl.LayersModel, spec: RunSpec, files: string[], trainSteps: number): Promise<{ x: Float32Array; logits: Float32Array }> {
   const [h, w, c] = spec.model.inputShape;
   const x = new Float32Array(files.length * h * w * c);
-  for (const [i, f] of files.entries()) x.set(preprocess(await pixelsAt(readFileSync(f), h, w, c as 1 | 3, f), spec.pretrained?.inputRange ?? 'unit'), i * h * w * c);
+  for (const [i, f] of files.entries()) x.set(preprocess(await pixelsOfFile(readFileSync(f), f, h, w, c as 1 | 3), spec.pretrained?.inputRange ?? 'unit'), i * h * w * c);
   const xs = tf.tensor4d(x, [files.length, h, w, c]);
   if (trainSteps > 0) {
     // A tiny training on these images' folder labels (Adam 1e-3, BN in training mode): a model that tells images apart.

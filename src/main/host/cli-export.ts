@@ -4,14 +4,15 @@
  * `layerwise predict RUN FILE|DIR... [--top 5] [--json|--csv] [--epoch E]`: image files (folders
  * searched recursively) classified by the run's checkpoint, decoded and preprocessed as its
  * training images were; a table, JSON, or CSV (file, predicted class, its probability, then one
- * probability column per class).
+ * probability column per class, then the error). A file that cannot be read or decoded gets its
+ * error row and the others are still classified; the exit status is then 1.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command, type Option } from 'commander';
 import type { Result } from '../../shared/api';
 import { ApiError } from '../../shared/errors';
-import { predictionsCsv, type ClassifyResult, type ExportFormat } from '../../shared/export';
+import { classifyErrors, predictionsCsv, type ClassifyResult, type ExportFormat } from '../../shared/export';
 import type { App } from '../services/app';
 import { int, table } from './cli-args';
 
@@ -56,6 +57,30 @@ export async function imageFilesOf(paths: readonly string[]): Promise<string[]> 
   return out;
 }
 
+/**
+ * Classify `files` (at most the API's 256) with run `runId`: a file that cannot be read gets its
+ * error row here (the errno code), the rest go to `runs.classify`, which gives a row each (a
+ * prediction, or why that file does not decode); rows in the order of `files`.
+ * @throws ApiError from runs.classify (run, epoch) — never for one bad file.
+ */
+async function classifyFiles(app: App, runId: number, files: readonly string[], top: number, epoch: number | undefined): Promise<ClassifyResult> {
+  const read = await Promise.all(
+    files.map(async (f) => {
+      try {
+        return { name: f, dataBase64: (await readFile(f)).toString('base64') };
+      } catch (e) {
+        return { name: f, error: `unreadable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+      }
+    }),
+  );
+  const images = read.flatMap((x) => ('dataBase64' in x ? [x] : []));
+  const params = { runId, top, ...(epoch !== undefined ? { epoch: epoch - 1 } : {}) };
+  // With no readable file, one image-less call still checks the run and epoch (and names them).
+  const r = (await app.handle('runs.classify', { ...params, images: images.length ? images : [{ name: '-', dataBase64: '' }] })) as Result<'runs.classify'>;
+  let next = 0;
+  return { ...r, images: read.map((x) => ('dataBase64' in x ? r.images[next++] : x)) };
+}
+
 /** Add `export` and `predict` to the program; they open the data directory through `withApp`. */
 export function registerExportCommands(program: Command, io: Io, withApp: WithApp, dataDirOption: () => Option): void {
   program
@@ -75,7 +100,7 @@ export function registerExportCommands(program: Command, io: Io, withApp: WithAp
         const r = (await app.handle('runs.export', { runId: runIdOf(ref), format: o.format, zip: o.zip, ...(o.out ? { outDir: resolve(o.out) } : {}), ...(o.epoch !== undefined ? { epoch: o.epoch - 1 } : {}) })) as Result<'runs.export'>;
         io.out(`run ${r.signature.run.id}, epoch ${r.signature.run.epoch + 1} → ${r.dir}: ${r.files.join(', ')}${r.zip ? `; ${r.zip}` : ''}`);
         const p = r.signature.preprocessing;
-        io.out(`input ${r.signature.input.name} [batch, ${r.signature.input.shape.slice(1).join(', ')}] float32 NHWC, ${p.channelOrder}; resize ${p.resize.rule} (centre crop) to ${p.resize.width}×${p.resize.height}; (pixel − ${p.mean[0]}) / ${p.std[0]} → [${p.range.join(', ')}]`);
+        io.out(`input ${r.signature.input.name} [batch, ${r.signature.input.shape.slice(1).join(', ')}] float32 NHWC, ${p.channelOrder}; resize ${p.resize.rule} (centre crop) to ${p.resize.width}×${p.resize.height}; x = pixel · ${p.scale} + ${p.offset} → [${p.range.join(', ')}]`);
         io.out(`classes: ${r.signature.classes.join(', ')}`);
         return 0;
       }),
@@ -99,9 +124,7 @@ export function registerExportCommands(program: Command, io: Io, withApp: WithAp
         if (files.length === 0) throw new ApiError('invalid_params', `files: no image files in ${paths.join(', ')}`, 'files');
         let all: ClassifyResult | null = null;
         for (let from = 0; from < files.length; from += BATCH) {
-          const chunk = files.slice(from, from + BATCH);
-          const images = await Promise.all(chunk.map(async (f) => ({ name: f, dataBase64: (await readFile(f)).toString('base64') })));
-          const r = (await app.handle('runs.classify', { runId, images, top: o.top, ...(o.epoch !== undefined ? { epoch: o.epoch - 1 } : {}) })) as Result<'runs.classify'>;
+          const r = await classifyFiles(app, runId, files.slice(from, from + BATCH), o.top, o.epoch);
           if (all) all.images.push(...r.images);
           else all = r;
         }
@@ -110,8 +133,16 @@ export function registerExportCommands(program: Command, io: Io, withApp: WithAp
         else if (o.csv) for (const l of predictionsCsv(r)) io.out(l);
         else {
           io.out(`run ${runId}, epoch ${r.epoch + 1}: ${r.images.length} image${r.images.length === 1 ? '' : 's'}`);
-          const rows = r.images.map((im) => [im.name, im.top[0].name, `${(100 * im.top[0].probability).toFixed(1)}%`, im.top.slice(1).map((t) => `${t.name} ${(100 * t.probability).toFixed(1)}%`).join(', ')]);
+          const rows = r.images.map((im) =>
+            'error' in im ? [im.name, '—', '', `error: ${im.error}`] : [im.name, im.top[0].name, `${(100 * im.top[0].probability).toFixed(1)}%`, im.top.slice(1).map((t) => `${t.name} ${(100 * t.probability).toFixed(1)}%`).join(', ')],
+          );
           for (const l of table(['file', 'class', 'p', 'next'], rows)) io.out(l);
+        }
+        // As cp or grep: every file is reported, and the status says some could not be done.
+        const failed = classifyErrors(r);
+        if (failed > 0) {
+          io.err(`${failed} of ${r.images.length} file${r.images.length === 1 ? '' : 's'} could not be classified`);
+          return 1;
         }
         return 0;
       }),

@@ -2,8 +2,9 @@
  * Models out of the app and new images through them (issue 13): `runs.export` writes a run's
  * checkpoint (default: the best epoch, as Inspect picks it) as ONNX or TF.js with signature.json
  * (the engine's `export` job, src/engine/export), optionally zipped; `runs.classify` decodes
- * image files exactly as the pack does (./pack.ts `pixelsAt`) and runs them through the
- * checkpoint as a run's predictions are (the engine's `classify` job), top-k per image.
+ * image files as the importer does and resizes them as the pack does (./pack.ts `pixelsAt`),
+ * runs them through the checkpoint as a run's predictions are (the engine's `classify` job),
+ * top-k per image, and an error row for each file that does not decode.
  * One short engine process per request; nothing is written to the database.
  */
 import { basename, dirname, join, resolve } from 'node:path';
@@ -13,8 +14,9 @@ import { RunSpecSchema, type RunSpec } from '../../shared/spec';
 import { z } from 'zod';
 import type { Db } from '../db/db';
 import type { EngineLauncher } from '../engine-launcher';
+import { SkipError } from '../images/image';
 import type { InspectService } from './inspect';
-import { pixelsAt } from './pack';
+import { pixelsOfFile } from './pack';
 import { runEngineJob } from './runs/engine-job';
 import { writeZip } from './zip';
 
@@ -68,30 +70,36 @@ export class ExportService {
   }
 
   /**
-   * Classify image files with run `runId`'s checkpoint: each decoded and resized as the pack
-   * decodes (EXIF orientation, 'cover' + centre crop, sRGB / greyscale), preprocessed as in training.
-   * @returns per image the top `top` classes (probability, descending) and all probabilities
-   * @throws ApiError invalid_params (images.i.dataBase64) for a file that is not an image, not_found / invalid_params as export.
+   * Classify image files with run `runId`'s checkpoint. Each file is decoded by the importer and
+   * resized as the pack resizes (./pack.ts pixelsOfFile: 'cover' + centre crop, sRGB /
+   * greyscale), so a new image reaches the model exactly as an imported training image does;
+   * preprocessed as in training.
+   * @returns per image, in order, the top `top` classes (probability, descending) and all
+   * probabilities, or `error` for a file that does not decode (the others are still classified)
+   * @throws ApiError not_found / invalid_params as export; internal when the engine fails.
    */
   async classify(params: ClassifyParams): Promise<ClassifyResult> {
     const cp = this.checkpoint(params.runId, params.epoch);
     const [h, w, c] = cp.spec.model.inputShape;
-    const images: string[] = [];
-    for (const [i, im] of params.images.entries()) {
-      try {
-        images.push((await pixelsAt(Buffer.from(im.dataBase64, 'base64'), h, w, c, im.name)).toString('base64'));
-      } catch (e) {
-        throw new ApiError('invalid_params', `images.${i}: ${im.name} is not an image this app reads (${(e as Error).message})`, `images.${i}.dataBase64`);
-      }
-    }
-    const answer = await runEngineJob(this.opts.launcher, { type: 'classify', jobId: this.nextId++, checkpointDir: cp.dir, spec: cp.spec, images }, (raw) => ClassifyAnswer.parse(raw), `classification with run ${params.runId}`, {
-      timeoutS: JOB_TIMEOUT_S,
-    });
+    const decoded: ({ pixels: string } | { error: string })[] = [];
+    for (const im of params.images) decoded.push(await this.decode(im.name, Buffer.from(im.dataBase64, 'base64'), h, w, c));
+    const images = decoded.flatMap((d) => ('pixels' in d ? [d.pixels] : []));
+    const probabilities =
+      images.length === 0
+        ? []
+        : (
+            await runEngineJob(this.opts.launcher, { type: 'classify', jobId: this.nextId++, checkpointDir: cp.dir, spec: cp.spec, images }, (raw) => ClassifyAnswer.parse(raw), `classification with run ${params.runId}`, {
+              timeoutS: JOB_TIMEOUT_S,
+            })
+          ).probabilities;
+    let next = 0;
     return {
       epoch: cp.epoch,
       classes: cp.classNames,
       images: params.images.map((im, i) => {
-        const p = answer.probabilities[i];
+        const d = decoded[i];
+        if ('error' in d) return { name: im.name, error: d.error };
+        const p = probabilities[next++];
         const top = p
           .map((probability, index) => ({ index, name: cp.classNames[index], probability }))
           .sort((a, b) => b.probability - a.probability || a.index - b.index)
@@ -99,5 +107,14 @@ export class ExportService {
         return { name: im.name, top, probabilities: p };
       }),
     };
+  }
+
+  /** One file's model input (h × w × c uint8, base64), or the reason it does not decode (the importer's words; no path, no stack). */
+  private async decode(name: string, bytes: Buffer, h: number, w: number, c: 1 | 3): Promise<{ pixels: string } | { error: string }> {
+    try {
+      return { pixels: (await pixelsOfFile(bytes, name, h, w, c)).toString('base64') };
+    } catch (e) {
+      return { error: e instanceof SkipError ? e.message : ((e as Error).message ?? String(e)).split('\n')[0] };
+    }
   }
 }

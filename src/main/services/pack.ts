@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import type { Split } from '../../shared/api';
 import { ApiError } from '../../shared/errors';
@@ -19,6 +19,7 @@ import { PACK_FILES, SPLIT_CODE, type PackMeta } from '../../shared/pack';
 import type { BlobStore } from '../blobs';
 import type { Db } from '../db/db';
 import { now } from '../db/db';
+import { normalizeBuffer } from '../images/image';
 import { mapPool } from '../images/pool';
 import { checkPack, packChecksums, PackDamage } from './pack-check';
 import { decodeStored } from '../images/stored';
@@ -108,6 +109,18 @@ export async function pixelsAt(bytes: Buffer, h: number, w: number, c: 1 | 3, wh
   const { data, info } = await img.removeAlpha().toColourspace(c === 1 ? 'b-w' : 'srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.width !== w || info.height !== h || info.channels !== c) throw new Error(`${what}: decoded to ${info.width}×${info.height}×${info.channels}, expected ${w}×${h}×${c}`);
   return data;
+}
+
+/**
+ * A new image file's model input (h × w × c uint8, HWC): decoded by the importer
+ * (../images/image.ts normalizeBuffer: BMP, CMYK, 16-bit, grey, alpha onto white, EXIF
+ * orientation), then its stored form resized as a training image's (pixelsAt), so it reaches a
+ * model exactly as an imported image does. `name` (a file name) only words the errors.
+ * @throws SkipError (the importer's reason) when the file does not decode; Error from pixelsAt.
+ */
+export async function pixelsOfFile(bytes: Buffer, name: string, h: number, w: number, c: 1 | 3): Promise<Buffer> {
+  const stored = await normalizeBuffer(bytes, extname(name), { deferPreview: true });
+  return pixelsAt(stored.bytes, h, w, c, basename(name));
 }
 
 /**

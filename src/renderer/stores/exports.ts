@@ -20,7 +20,8 @@ export const useExportsStore = defineStore('exports', () => {
   /**
    * Classify image files with run `runId`, in calls of at most CLASSIFY_FILES_PER_CALL files
    * within the upload byte budget; `onBatch` after each call with the images done so far.
-   * @throws ApiError naming the file that is not an image (field images.i.dataBase64).
+   * A file that does not decode gets an error row (ClassifiedImage); the others are still classified.
+   * @throws ApiError for the run or epoch.
    */
   async function classify(runId: number, files: readonly File[], top: number, onBatch?: (done: number) => void): Promise<ClassifyResult> {
     let all: ClassifyResult | null = null;
