@@ -7,10 +7,24 @@ import { join } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 
 /**
- * Write `files` (names inside `dir`, stored under `prefix/`) into the zip file `out`.
+ * MS-DOS date and time of `t` in local time, as zip entries carry them (APPNOTE 4.4.6):
+ * time = hour << 11 | minute << 5 | second / 2; date = (year − 1980) << 9 | month << 5 | day.
+ * Years before 1980 are clamped to 1980-01-01 00:00, after 2107 to 2107-12-31 23:59:58.
+ */
+export function dosDateTime(t: Date): { time: number; date: number } {
+  const y = t.getFullYear();
+  if (y < 1980) return { time: 0, date: (1 << 5) | 1 };
+  if (y > 2107) return { time: (23 << 11) | (59 << 5) | 29, date: (127 << 9) | (12 << 5) | 31 };
+  return { time: (t.getHours() << 11) | (t.getMinutes() << 5) | (t.getSeconds() >> 1), date: ((y - 1980) << 9) | ((t.getMonth() + 1) << 5) | t.getDate() };
+}
+
+/**
+ * Write `files` (names inside `dir`, stored under `prefix/`) into the zip file `out`, each entry
+ * dated `when` (default now; local time, 2-second steps, as zip tools show it).
  * @throws Error when a file cannot be read or the zip written.
  */
-export async function writeZip(out: string, dir: string, files: readonly string[], prefix: string): Promise<void> {
+export async function writeZip(out: string, dir: string, files: readonly string[], prefix: string, when: Date = new Date()): Promise<void> {
+  const stamp = dosDateTime(when);
   const locals: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
@@ -23,7 +37,8 @@ export async function writeZip(out: string, dir: string, files: readonly string[
       h.writeUInt16LE(20, at); // version needed 2.0
       h.writeUInt16LE(0x0800, at + 2); // UTF-8 names
       h.writeUInt16LE(8, at + 4); // deflate
-      h.writeUInt32LE(0, at + 6); // time, date
+      h.writeUInt16LE(stamp.time, at + 6);
+      h.writeUInt16LE(stamp.date, at + 8);
       h.writeUInt32LE(crc, at + 10);
       h.writeUInt32LE(packed.length, at + 14);
       h.writeUInt32LE(data.length, at + 18);
