@@ -3,7 +3,8 @@
  * real engine: a copy of hymenoptera (the first 40 train photos per class in name order, the val
  * split as shipped: 70 ants, 83 bees) imported through the UI; New run → Pre-trained: MobileNet
  * v1 0.5/160 from ../shared/data/mobilenet-tflite with ImageNet's labels, "data like ImageNet";
- * the form shows the backbone, the architecture its 160×160 graph; Start, the progress bar and
+ * the form shows the backbone (the Model box without the preset controls), the architecture its
+ * 160×160 graph; Start, the progress bar and
  * the curves seen while it trains (3 epochs), completed with its validation accuracy; the run
  * page marks the frozen nodes and says the backbone; Export → ONNX from the run page; one val ant
  * and one val bee dropped on "Classify new images" get the classes (and confidences)
@@ -68,6 +69,11 @@ describe.skipIf(!existsSync(hymen) || !existsSync(models))('fine-tune a pre-trai
     await expect.poll(async () => (await page.getByTestId('run-pretrained').innerText().catch(() => '')), { timeout: 30_000 }).toContain('mobilenet_v1_0.5_160_quant');
     expect(await page.getByTestId('run-import-notice').innerText()).toContain('frozen up to MobilenetV1/Conv2d_12_pointwise; the head from the file\'s classes ants → "ant, emmet, pismire", bees → "bee"');
     expect(await page.getByTestId('layer-row').count()).toBe(29); // 27 convolutions, the pooling, the new logits
+    // The Model box says the graph is the file's: no stale preset (MLP) controls, no "rebuild from preset".
+    expect(await page.getByTestId('run-model-backbone').innerText()).toContain('Pre-trained mobilenet_v1_0.5_160_quant: the graph comes from the model file');
+    for (const id of ['run-model-preset', 'run-preset', 'run-hidden-layers', 'run-model-rebuild', 'run-model-preset-changed']) expect(await page.getByTestId(id).count(), id).toBe(0);
+    await page.getByTestId('run-model-backbone').scrollIntoViewIfNeeded();
+    await shot(page, 'pretrained-00-model-box');
     await page.getByTestId('pretrained-picker').scrollIntoViewIfNeeded();
     await shot(page, 'pretrained-01-new-run');
 
