@@ -85,6 +85,14 @@ export function preprocessingOf(inputShape: readonly [number, number, number], r
   };
 }
 
+/** A signature's map in words, for people: "x = pixel / 127.5 − 1" (a scale of 1/n written as "/ n"); the JSON keeps the exact numbers. */
+export function preprocessText(p: Pick<Signature['preprocessing'], 'scale' | 'offset' | 'range'>): string {
+  const inv = 1 / p.scale;
+  const times = Math.abs(inv - Math.round(inv * 2) / 2) < 1e-9 ? `/ ${Math.round(inv * 2) / 2}` : `· ${p.scale}`;
+  const plus = p.offset === 0 ? '' : p.offset < 0 ? ` − ${-p.offset}` : ` + ${p.offset}`;
+  return `x = pixel ${times}${plus} → [${p.range.join(', ')}]`;
+}
+
 /** `runs.export`: write a run's checkpoint (default: the best epoch) as `format` into `outDir` (default `<run folder>/export/<format>`); `zip`: also a `.zip` of the folder. */
 export const ExportParamsSchema = z.object({
   runId: z.number().int().positive(),

@@ -108,6 +108,7 @@ describe.skipIf(!cifar)('export and predict on a trained LeNet-5 (2 CIFAR-10 cla
     const out = io();
     expect(await runCli(argv('export', String(runId), '--format', 'onnx', '--out', dir, '--zip', '--data-dir', app.paths.root), out), out.errors.join('\n')).toBe(0);
     expect(out.lines.join('\n')).toMatch(/model\.onnx, signature\.json/);
+    expect(out.lines.join('\n')).toContain('resize cover (centre crop) to 32×32; x = pixel / 255 → [0, 1]');
     expect(existsSync(`${dir}.zip`)).toBe(true);
     // The zip as Python's zipfile reads it (CRCs checked): the folder's files under its name.
     const listed = execFileSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(",".join(z.namelist()))', `${dir}.zip`], { encoding: 'utf8' }).trim();

@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { signatureOf } from '../../src/engine/export/index';
 import { preprocess } from '../../src/engine/preprocess';
 import { pixelsOfFile } from '../../src/main/services/pack';
-import { SignatureSchema } from '../../src/shared/export';
+import { preprocessText, SignatureSchema } from '../../src/shared/export';
 import { buildPreset, type RunSpec } from '../../src/shared/spec';
 import { sharedData, tempDir } from '../helpers';
 
@@ -40,6 +40,7 @@ describe.skipIf(!hymen)('signature.json: one preprocessing, and a script that fo
       expect(sig.preprocessing.offset).toBe(c.offset);
       expect(sig.preprocessing.range).toEqual([c.offset, 255 * c.scale + c.offset]);
       expect(sig.signatureVersion).toBe(2);
+      expect(preprocessText(sig.preprocessing)).toBe(c.range === 'symmetric' ? 'x = pixel / 127.5 − 1 → [-1, 1]' : 'x = pixel / 255 → [0, 1]');
       const sigFile = join(out.path, `sig-${c.shape[2]}.json`);
       writeFileSync(sigFile, JSON.stringify(sig));
 

@@ -12,7 +12,7 @@ import { extname, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command, type Option } from 'commander';
 import type { Result } from '../../shared/api';
 import { ApiError } from '../../shared/errors';
-import { classifyErrors, predictionsCsv, type ClassifyResult, type ExportFormat } from '../../shared/export';
+import { classifyErrors, predictionsCsv, preprocessText, type ClassifyResult, type ExportFormat } from '../../shared/export';
 import type { App } from '../services/app';
 import { int, table } from './cli-args';
 
@@ -100,7 +100,7 @@ export function registerExportCommands(program: Command, io: Io, withApp: WithAp
         const r = (await app.handle('runs.export', { runId: runIdOf(ref), format: o.format, zip: o.zip, ...(o.out ? { outDir: resolve(o.out) } : {}), ...(o.epoch !== undefined ? { epoch: o.epoch - 1 } : {}) })) as Result<'runs.export'>;
         io.out(`run ${r.signature.run.id}, epoch ${r.signature.run.epoch + 1} → ${r.dir}: ${r.files.join(', ')}${r.zip ? `; ${r.zip}` : ''}`);
         const p = r.signature.preprocessing;
-        io.out(`input ${r.signature.input.name} [batch, ${r.signature.input.shape.slice(1).join(', ')}] float32 NHWC, ${p.channelOrder}; resize ${p.resize.rule} (centre crop) to ${p.resize.width}×${p.resize.height}; x = pixel · ${p.scale} + ${p.offset} → [${p.range.join(', ')}]`);
+        io.out(`input ${r.signature.input.name} [batch, ${r.signature.input.shape.slice(1).join(', ')}] float32 NHWC, ${p.channelOrder}; resize ${p.resize.rule} (centre crop) to ${p.resize.width}×${p.resize.height}; ${preprocessText(p)}`);
         io.out(`classes: ${r.signature.classes.join(', ')}`);
         return 0;
       }),
