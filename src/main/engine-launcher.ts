@@ -39,6 +39,8 @@ export interface EngineProcess {
   stderrTail(): string;
   /** True once the process has exited. */
   readonly exited: boolean;
+  /** Only where the engine is not a child of this process (a Slurm job): stop following it, leaving it to train on, and report the exit. */
+  detach?(): void;
 }
 
 /** What one launch may add to the engine's start. */

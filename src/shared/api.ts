@@ -8,6 +8,7 @@
  * e.g. ./import-preview.ts, ./spec.ts.)
  */
 import { z } from 'zod';
+import { ExecutorSettingsSchema, SlurmJobInfoSchema } from './executor';
 import { METRIC_NAMES, MetricNameSchema } from './metrics';
 import { StepProgressShape } from './engine-protocol';
 import type { ApiErrorShape } from './errors';
@@ -475,6 +476,11 @@ export const requests = {
   'queue.get': { params: z.object({}).strict(), result: QueueInfoSchema },
   /** Runs trained at once; each later engine gets floor(cores / concurrency) threads (src/main/services/runs/threads.ts). */
   'queue.setConcurrency': { params: z.object({ concurrency: z.number().int().min(1).max(64) }).strict(), result: QueueInfoSchema },
+  /** Issue 12: the run queue's executor (local or Slurm) and Slurm's settings (src/shared/executor.ts). */
+  'executor.get': { params: z.object({}).strict(), result: ExecutorSettingsSchema },
+  'executor.set': { params: ExecutorSettingsSchema, result: ExecutorSettingsSchema },
+  /** The Slurm job of a run (job id, state, node, reason), null when it trained locally. */
+  'executor.job': { params: z.object({ runId: Id }).strict(), result: SlurmJobInfoSchema.nullable() },
 } as const;
 
 export type RequestName = keyof typeof requests;

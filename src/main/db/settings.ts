@@ -11,6 +11,8 @@ import { now } from './db';
 export const SETTING = {
   /** The run queue's concurrency (runs training at once), an integer ≥ 1. */
   queueConcurrency: 'queue.concurrency',
+  /** The run queue's executor, local or Slurm, with Slurm's settings (src/shared/executor.ts, issue 12). */
+  executor: 'queue.executor',
 } as const;
 export type SettingKey = (typeof SETTING)[keyof typeof SETTING];
 

@@ -13,6 +13,7 @@
  *   layerwise compare <run> <run>... [--json]
  *   layerwise attack <run> [--method fgsm,pgd] [--eps 0,1,2,4,8] [--steps K] [--split test] [--target none|next|CLASS] [--json]  (cli-attack.ts)
  *   layerwise export <run> --format onnx|tfjs [--out DIR] [--zip]  |  layerwise predict <run> FILE|DIR... [--top 5] [--json|--csv]  (cli-export.ts)
+ *   layerwise executor show | set local|slurm [--partition …] [--stage DIR] …  |  layerwise engine-job DIR  (cli-executor.ts)
  *   layerwise datasets
  *   layerwise split <id|name> [--train 80 --val 10 --test 10 --seed 0 | --mode given]
  *   layerwise serve [--port 7700] [--host 127.0.0.1] [--token T | --no-token] [--demo]
@@ -38,6 +39,8 @@ import { registerSweepCommand } from './cli-sweep';
 import { registerCompareCommand } from './cli-compare';
 import { registerAttackCommand } from './cli-attack';
 import { registerExportCommands } from './cli-export';
+import { registerExecutorCommands } from './cli-executor';
+import type { ExecutorKind } from '../../shared/executor';
 
 export { parseInputSize, table } from './cli-args';
 
@@ -93,8 +96,8 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
       return () => void process.off('SIGINT', h);
     });
   let code = 0;
-  const withApp = async (dataDir: string | undefined, fn: (app: App) => Promise<number>, concurrency?: number): Promise<void> => {
-    const app = createApp({ ...io.appOptions, ...(concurrency !== undefined ? { concurrency } : {}), dataDir: resolveDataDir(dataDir ?? globalDataDir()), host: 'headless' });
+  const withApp = async (dataDir: string | undefined, fn: (app: App) => Promise<number>, concurrency?: number, executor?: ExecutorKind): Promise<void> => {
+    const app = createApp({ ...io.appOptions, ...(concurrency !== undefined ? { concurrency } : {}), ...(executor !== undefined ? { executor } : {}), dataDir: resolveDataDir(dataDir ?? globalDataDir()), host: 'headless' });
     try {
       code = await fn(app);
     } finally {
@@ -319,7 +322,8 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
         return follow(app, runId);
       }),
     );
-  registerSweepCommand(program, { ...io, onInterrupt }, (dir, concurrency, fn) => withApp(dir, fn, concurrency), dataDirOption);
+  registerSweepCommand(program, { ...io, onInterrupt }, (dir, concurrency, fn, executor) => withApp(dir, fn, concurrency, executor), dataDirOption);
+  registerExecutorCommands(program, io, withApp, dataDirOption, (c) => (code = c));
   registerCompareCommand(program, io, withApp, dataDirOption);
   registerAttackCommand(program, { ...io, onInterrupt }, withApp, dataDirOption);
   registerExportCommands(program, io, withApp, dataDirOption);

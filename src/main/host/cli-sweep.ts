@@ -12,7 +12,8 @@
  * quotes do not split. Ctrl+C cancels the sweep's queued and running runs.
  */
 import { readFileSync } from 'node:fs';
-import type { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
+import type { ExecutorKind } from '../../shared/executor';
 import { ApiError } from '../../shared/errors';
 import { parseValueList, regularizationAblation, type SweepAxis, type SweepRange, type SweepSpecInput } from '../../shared/sweep';
 import type { SweepDetail } from '../../shared/sweep-api';
@@ -114,7 +115,7 @@ async function sweepOfFlags(app: App, o: SweepFlags): Promise<SweepFile> {
 export function registerSweepCommand(
   program: Command,
   io: { out(line: string): void; err(line: string): void; onInterrupt?(h: () => void): () => void },
-  withApp: (dataDir: string | undefined, concurrency: number | undefined, fn: (app: App) => Promise<number>) => Promise<void>,
+  withApp: (dataDir: string | undefined, concurrency: number | undefined, fn: (app: App) => Promise<number>, executor?: ExecutorKind) => Promise<void>,
   dataDirOption: () => Option,
 ): void {
   const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -131,8 +132,9 @@ export function registerSweepCommand(
     .option('--seeds <k>', 'repeats of each variant with seeds seed, seed+1, …', int(1, 100))
     .option('--concurrency <c>', 'runs trained at once (default: from the cores)', int(1, 64))
     .option('--name <name>', 'sweep name')
+    .addOption(new Option('--executor <kind>', "train on this machine or as Slurm jobs (default: the stored setting, `layerwise executor show`)").choices(['local', 'slurm']))
     .addOption(dataDirOption())
-    .action(async (o: SweepFlags) =>
+    .action(async (o: SweepFlags & { executor?: ExecutorKind }) =>
       withApp(o.dataDir, o.concurrency, async (app) => {
         const spec = await sweepOfFlags(app, o);
         const { sweepId, runIds } = (await app.handle('sweeps.create', { spec, name: o.name })) as { sweepId: number; runIds: number[] };
@@ -164,7 +166,7 @@ export function registerSweepCommand(
         for (const l of ablationLines(d.table)) io.out(l);
         io.out(`runs: ${sweepProgressText(d)}`);
         return interrupted ? 130 : d.counts.completed === d.runs ? 0 : 1;
-      }),
+      }, o.executor),
     );
 }
 

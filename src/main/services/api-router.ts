@@ -14,6 +14,7 @@ import type { InspectService } from './inspect';
 import type { LabelService } from './labels';
 import type { QualityService } from './quality';
 import type { SweepService } from './sweeps';
+import type { ExecutorService } from './executors';
 import type { RunService } from './runs';
 import { pretrainedSpecForDataset } from './pretrained';
 
@@ -44,6 +45,7 @@ export interface ApiServices {
   inspect: Pick<InspectService, 'checkpoints' | 'start' | 'get' | 'cancel' | 'result'>;
   attack: Pick<AttackService, 'start' | 'result' | 'saveDataset'>;
   exports: Pick<ExportService, 'export' | 'classify'>;
+  executor: Pick<ExecutorService, 'get' | 'set' | 'job'>;
 }
 
 export interface ApiHandlerOptions {
@@ -81,7 +83,7 @@ function notFound(what: string, field: string): never {
  * mapped by toApiError.
  */
 export function createApiHandler(services: ApiServices, options: ApiHandlerOptions = {}): ApiHandler {
-  const { datasets, runs, labels, quality, sweeps } = services;
+  const { datasets, runs, labels, quality, sweeps, executor } = services;
   const impl: { [N in RequestName]: (p: z.infer<(typeof requests)[N]['params']>) => MaybePromise<unknown> } = {
     'system.info': () => services.systemInfo(),
     'datasets.list': () => datasets.list(),
@@ -149,6 +151,9 @@ export function createApiHandler(services: ApiServices, options: ApiHandlerOptio
     'sweeps.cancel': (p) => sweeps.cancel(p.sweepId),
     'queue.get': () => sweeps.queue(),
     'queue.setConcurrency': (p) => sweeps.setConcurrency(p.concurrency),
+    'executor.get': () => executor.get(),
+    'executor.set': (p) => executor.set(p),
+    'executor.job': (p) => executor.job(p.runId),
   };
 
   return async (method, params) => {

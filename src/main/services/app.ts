@@ -23,6 +23,8 @@ import { LabelService } from './labels';
 import { QualityService } from './quality';
 import { RunService } from './runs';
 import { SweepService } from './sweeps';
+import { ExecutorService } from './executors';
+import type { ExecutorKind } from '../../shared/executor';
 
 export interface AppOptions {
   /** The data directory (created if missing). */
@@ -45,6 +47,8 @@ export interface AppOptions {
   api?: ApiHandlerOptions;
   /** Whether a usable GPU exists; default: asked once of an engine process from `launcher` (gpu-probe.ts). */
   gpu?: () => Promise<GpuInfo>;
+  /** Train with this executor whatever the data directory's setting says (the CLI's `--executor`; services/executors/). */
+  executor?: ExecutorKind;
 }
 
 export interface App extends Disposable {
@@ -62,6 +66,8 @@ export interface App extends Disposable {
   /** Export (ONNX, TF.js) and classifying new images (issue 13). */
   readonly exports: ExportService;
   readonly sweeps: SweepService;
+  /** Where runs train: local or Slurm (issue 12). */
+  readonly executor: ExecutorService;
   /** The API: one request → its result; rejects with ApiError. */
   readonly handle: ApiHandler;
   /** Every API event of every service. */
@@ -111,7 +117,8 @@ export function createApp(options: AppOptions): App {
     const launcher = options.launcher ?? new NodeEngineLauncher(defaultEngineEntry());
     // Asked of an engine once, on the first system.info or 'gpu' run (src/main never loads WebGPU).
     const gpu: () => Promise<GpuInfo> = options.gpu ?? cachedGpuProbe(launcher);
-    const runs = new RunService({ db, paths, datasets, launcher, concurrency: options.concurrency, adoptQueued: options.adoptQueued, cancelTimeoutMs: options.cancelTimeoutMs, heartbeatMs: options.heartbeatMs, predictions: quality, gpu });
+    const executor = new ExecutorService({ db, runsDir: paths.runs, local: launcher, override: options.executor });
+    const runs = new RunService({ db, paths, datasets, launcher, trainingLauncher: executor.trainingLauncher(), reattach: executor, concurrency: options.concurrency, adoptQueued: options.adoptQueued, cancelTimeoutMs: options.cancelTimeoutMs, heartbeatMs: options.heartbeatMs, predictions: quality, gpu });
     disposables.push(runs);
 
     const inspect = new InspectService({ db, blobs, launcher });
@@ -126,7 +133,7 @@ export function createApp(options: AppOptions): App {
     const sampleDatasetPath = options.sampleDatasetPath !== undefined ? options.sampleDatasetPath : findUp(__dirname, 'resources/sample/fashion-mnist-test');
     const systemInfo = async (): Promise<Result<'system.info'>> => ({ version, dataDir: paths.root, host: options.host ?? 'headless', sampleDatasetPath, gpu: await gpu() });
     const sweeps = new SweepService(db, runs);
-    const handle = createApiHandler({ systemInfo, datasets, runs, labels, quality, sweeps, inspect, attack, exports }, options.api);
+    const handle = createApiHandler({ systemInfo, datasets, runs, labels, quality, sweeps, inspect, attack, exports, executor }, options.api);
 
     let disposed = false;
     const dispose = (): void => {
@@ -151,6 +158,7 @@ export function createApp(options: AppOptions): App {
       labels,
       quality,
       sweeps,
+      executor,
       inspect,
       attack,
       exports,

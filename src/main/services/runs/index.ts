@@ -32,7 +32,7 @@ import type { Db } from '../../db/db';
 import { failureReason } from '../../db/disk-full';
 import { readSetting, SETTING, writeSetting } from '../../db/settings';
 import { ownerOf, type Owner } from '../../db/owners';
-import type { EngineExit, EngineLauncher } from '../../engine-launcher';
+import type { EngineExit, EngineLauncher, EngineProcess } from '../../engine-launcher';
 import type { GpuInfo } from '../../gpu-probe';
 import { Emitter, type ApiEvent, type Disposable } from '../../events';
 import type { DataPaths } from '../../paths';
@@ -77,6 +77,18 @@ export interface RunServiceOptions {
   predictions?: { ingestPredictions(runId: number, msg: { path: string; count: number; numClasses: number }): unknown };
   /** Whether a usable GPU exists (asked only when a run requests backend 'gpu'; see gpu-probe.ts). Absent: 'gpu' is not checked here. */
   gpu?: () => Promise<GpuInfo>;
+  /** Launches training runs when it differs from `launcher` (the executor: local or Slurm, services/executors/). Default: `launcher`. */
+  trainingLauncher?: EngineLauncher;
+  /** Runs trained elsewhere (Slurm jobs) that outlive their host: followed again instead of marked interrupted (services/executors/). */
+  reattach?: RunReattach;
+}
+
+/** Follows runs whose engine is not a child of the host (a Slurm job) after the host that started them went away. */
+export interface RunReattach {
+  /** Whether the run has a job still worth following. */
+  hasLiveJob(runId: number): boolean;
+  /** An engine process following the run's job (its messages from the start), and the epoch the job continues after (-1: from the start). */
+  reattach(runId: number): { engine: EngineProcess; resumeAfter: number } | null;
 }
 
 const TERMINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
@@ -85,6 +97,8 @@ export class RunService implements Disposable {
   private readonly paths: DataPaths;
   private readonly datasets: RunDatasets;
   private readonly launcher: EngineLauncher;
+  private readonly trainingLauncher: EngineLauncher;
+  private readonly reattacher: RunReattach | undefined;
   private concurrencySetting: number;
   private readonly db: Db;
   private readonly adoptQueued: boolean;
@@ -111,6 +125,8 @@ export class RunService implements Disposable {
     this.paths = opts.paths;
     this.datasets = opts.datasets;
     this.launcher = opts.launcher;
+    this.trainingLauncher = opts.trainingLauncher ?? opts.launcher;
+    this.reattacher = opts.reattach;
     this.db = opts.db;
     this.concurrencySetting = Math.max(1, Math.floor(opts.concurrency ?? readSetting(opts.db, SETTING.queueConcurrency, z.number().int().min(1)) ?? defaultConcurrency()));
     this.adoptQueued = opts.adoptQueued ?? false;
@@ -158,9 +174,17 @@ export class RunService implements Disposable {
         this.unrecorded.delete(id);
       }
       const plan = planSweep(this.owner, this.store.unfinished(), (id) => this.isActive(id), this.adoptQueued);
-      for (const id of plan.interrupted) this.finish(id, 'interrupted', INTERRUPTED, {});
+      for (const id of plan.interrupted) {
+        // A job on a cluster trains on without its host: a queue-owning service follows it again, others leave it.
+        if (this.reattacher?.hasLiveJob(id)) {
+          if (this.adoptQueued) this.reattach(id);
+        } else this.finish(id, 'interrupted', INTERRUPTED, {});
+      }
       for (const id of plan.cancel) this.cancel(id);
-      for (const id of plan.adopt) if (this.store.claimQueued(id, this.store.owner(id) ?? null, this.owner.id)) this.queue.push(id);
+      for (const id of plan.adopt) {
+        if (this.reattacher?.hasLiveJob(id)) this.reattach(id);
+        else if (this.store.claimQueued(id, this.store.owner(id) ?? null, this.owner.id)) this.queue.push(id);
+      }
       if (plan.adopt.length > 0) this.pump();
     } catch (err) {
       console.error('[layerwise] run recovery sweep failed:', (err as Error).message);
@@ -438,6 +462,13 @@ export class RunService implements Disposable {
     this.metricBuffer.flush();
     for (const run of [...this.active.values()]) {
       if (run.finished) continue;
+      if (run.engine?.detach) {
+        // A cluster job trains on: the next host follows it again (sweep → reattach).
+        run.finished = true;
+        this.store.releaseOwner(run.runId);
+        run.engine.detach();
+        continue;
+      }
       if (this.store.status(run.runId) === 'queued') {
         run.finished = true; // startRun stops where it is
         keep.push(run.runId);
@@ -519,7 +550,44 @@ export class RunService implements Disposable {
       // A resumed run continues after its last whole checkpoint, read now (it may have been queued before a restart).
       const resumeAfter = resuming ? lastWholeCheckpoint(outDir) : null;
       const slots = Math.min(this.concurrencySetting, this.active.size + this.queue.length);
-      const engine = this.launcher.launch({ env: { LAYERWISE_THREADS: String(engineThreads(slots)) } });
+      const engine = this.trainingLauncher.launch({ env: { LAYERWISE_THREADS: String(engineThreads(slots)) } });
+      this.follow(run, engine);
+      const job: TrainJob = { type: 'train', runId, spec, packDir: prepared.packDir, outDir, ...(resumeAfter !== null ? { resume: { epoch: resumeAfter } } : {}) };
+      engine.send(job);
+    } catch (err) {
+      if (this.disposed || run.finished) return;
+      this.finish(runId, 'failed', `preparing the dataset failed: ${(err as Error).message}`, {});
+      this.release(run);
+    }
+  }
+
+  /**
+   * Follow the job of a run another (gone) host drove: claim the run, drop the metrics and
+   * checkpoint rows its job's messages will write again (after the epoch it resumed from), and
+   * supervise the engine process as if launched here.
+   */
+  private reattach(runId: number): void {
+    if (this.active.has(runId)) return;
+    const row = this.store.row(runId);
+    const found = row ? this.reattacher?.reattach(runId) : null;
+    if (!row || !found) return;
+    let spec: RunSpec;
+    try {
+      spec = parseRunSpec(JSON.parse(row.spec));
+    } catch {
+      found.engine.kill();
+      return;
+    }
+    this.store.reattach(runId, found.resumeAfter, this.owner.id);
+    const run = activeRun(runId, spec);
+    this.active.set(runId, run);
+    this.follow(run, found.engine);
+  }
+
+  /** Supervise `engine` as the engine of `run`: its messages and its exit. */
+  private follow(run: ActiveRun, engine: EngineProcess): void {
+    const runId = run.runId;
+    {
       run.engine = engine;
       run.subscriptions.push(
         engine.onMessage((msg) => {
@@ -533,12 +601,6 @@ export class RunService implements Disposable {
         }),
         engine.onExit((exit) => this.onEngineExit(run, exit)),
       );
-      const job: TrainJob = { type: 'train', runId, spec, packDir: prepared.packDir, outDir, ...(resumeAfter !== null ? { resume: { epoch: resumeAfter } } : {}) };
-      engine.send(job);
-    } catch (err) {
-      if (this.disposed || run.finished) return;
-      this.finish(runId, 'failed', `preparing the dataset failed: ${(err as Error).message}`, {});
-      this.release(run);
     }
   }
 

@@ -99,6 +99,7 @@ function prepareStatements(db: Db) {
          best_val_accuracy = (SELECT MAX(value) FROM metrics WHERE run_id = @id AND name = 'val_accuracy' AND step IS NULL) WHERE id = @id`,
     ),
     datasetExists: db.prepare(`SELECT id FROM datasets WHERE id = ?`),
+    claim: db.prepare(`UPDATE runs SET owner_id = ? WHERE id = ?`),
   };
 }
 
@@ -227,6 +228,20 @@ export class RunStore {
       this.stmt.dropMetricsAfter.run(runId, keepThrough);
       this.stmt.dropCheckpointsAfter.run(runId, keepThrough);
       this.stmt.requeue.run({ id: runId, ownerId });
+    })();
+  }
+
+  /** Leave an unfinished run to no owner (its job trains on elsewhere; the next host follows it). */
+  releaseOwner(runId: number): void {
+    this.stmt.claim.run(null, runId);
+  }
+
+  /** Take over a run whose job is followed again: owner `ownerId`, metrics and checkpoints after `keepThrough` dropped (its messages write them again). */
+  reattach(runId: number, keepThrough: number, ownerId: string): void {
+    this.db.transaction(() => {
+      this.stmt.dropMetricsAfter.run(runId, keepThrough);
+      this.stmt.dropCheckpointsAfter.run(runId, keepThrough);
+      this.stmt.claim.run(ownerId, runId);
     })();
   }
 
