@@ -86,7 +86,13 @@ describe.skipIf(!cifar)('Slurm executor on a fake cluster', () => {
     await app?.shutdown(2000);
     process.env.PATH = oldPath;
     input?.cleanup();
-    cluster?.cleanup();
+    // A job's last writes (slurm-<id>.out) may still land: the folder goes when it can.
+    await new Promise((r) => setTimeout(r, 1500));
+    try {
+      cluster?.cleanup();
+    } catch {
+      // left in the temp folder
+    }
     dir?.cleanup();
   });
 
@@ -205,13 +211,16 @@ describe.skipIf(!cifar)('Slurm executor on a fake cluster', () => {
     app = createApp({ dataDir: dir.root, api: { validateResults: true }, cancelTimeoutMs: 5000, concurrency: 1, adoptQueued: true });
     const id = await train(120);
     await until('a few epochs', () => app.runs.metrics(id).filter((m) => m.name === 'train_loss').length >= 3);
+    const jobId = app.executor.job(id)!.jobId;
     await app.shutdown(2000);
-    expect((await (async () => JSON.parse(readFileSync(join(slurmDir, 'jobs', `${(app.executor.job(id) ?? { jobId: '0' }).jobId}.json`), 'utf8')) as { state: string })()).state).not.toBe('CANCELLED');
+    // The host went away; the job did not.
+    expect((JSON.parse(readFileSync(join(slurmDir, 'jobs', `${jobId}.json`), 'utf8')) as { state: string }).state).toBe('RUNNING');
     app = createApp({ dataDir: dir.root, api: { validateResults: true }, cancelTimeoutMs: 5000, concurrency: 1, adoptQueued: true });
     const end = await app.runs.waitFor(id);
     expect(end.status).toBe('completed');
     const epochs = app.runs.metrics(id).filter((m) => m.name === 'train_loss').map((m) => m.epoch);
     expect(epochs).toEqual(Array.from({ length: 120 }, (_, i) => i));
-    expect(calls().filter((c) => c[0] === 'scancel' && c[1] === app.executor.job(id)!.jobId)).toEqual([]);
+    expect(calls().filter((c) => c[0] === 'scancel' && c[1] === jobId)).toEqual([]);
+    expect(app.executor.job(id)!.jobId).toBe(jobId);
   });
 });

@@ -59,7 +59,10 @@ export class SlurmEngineProcess extends EngineProcessBase {
       this.jobId = attach.job_id;
       this.jobDir = attach.job_dir;
       this.outDir = attach.out_dir;
-      this.follow();
+      // After the caller has subscribed: the replay starts with the job's first message.
+      setImmediate(() => {
+        if (!this.exited) this.follow();
+      });
     }
   }
 
