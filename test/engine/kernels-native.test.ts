@@ -79,6 +79,10 @@ describe.skipIf(!na)('native kernels', () => {
     const k = 1 + rng.int(6);
     convCases.push({ n: 1 + rng.int(3), h: k + rng.int(20), w: k + rng.int(40), cin: 1, cout: 1 + rng.int(17), k, s: 1, d: 1, pad: rep % 2 ? 'same' : 'valid' });
   }
+  // One input channel, stride 1: the input gradient over zero-padded planes of dy (pixels as the vector), incl. 64
+  // outputs, widths across vector blocks, an even kernel ('same' pads bottom / right only) and dilation with 'valid'.
+  convCases.push({ n: 3, h: 7, w: 35, cin: 1, cout: 64, k: 3, s: 1, d: 1, pad: 'same' }, { n: 2, h: 10, w: 18, cin: 1, cout: 9, k: 4, s: 1, d: 1, pad: 'same' });
+  convCases.push({ n: 2, h: 12, w: 21, cin: 1, cout: 6, k: 3, s: 1, d: 2, pad: 'valid' }, { n: 1, h: 5, w: 5, cin: 1, cout: 65, k: 5, s: 1, d: 1, pad: 'same' });
   // Fewer than 4 input channels with 16 / 32 / 64 outputs: the vector-over-cout kernel too (RGB first layers, the channel
   // count 3 a constant of the kernel; 1 and 2 at run time), 'same' and 'valid', partial pixel blocks, bands of rows (n = 1).
   convCases.push({ n: 4, h: 32, w: 32, cin: 3, cout: 32, k: 3, s: 1, d: 1, pad: 'same' }, { n: 3, h: 13, w: 17, cin: 3, cout: 16, k: 3, s: 1, d: 1, pad: 'same' });
