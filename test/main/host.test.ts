@@ -649,7 +649,7 @@ describe('the npm start demo (--demo on first start, real engine)', () => {
       await host.stop(5000);
       dir.cleanup();
     }
-  });
+  }, 300_000); // the poll waits up to 240 s for two epochs on a loaded machine
 });
 
 describe.skipIf(!cifar || !existsSync('/proc/self/stat'))('engine priority', () => {

@@ -50,7 +50,7 @@ export async function findDataset(app: Pick<App, 'handle'>, ref: string): Promis
   let match = /^\d+$/.test(ref) ? list.filter((d) => d.id === Number(ref)) : [];
   if (match.length === 0) match = list.filter((d) => d.name === ref);
   if (match.length === 0) match = list.filter((d) => d.name.toLowerCase() === ref.toLowerCase());
-  if (match.length === 0) throw new ApiError('not_found', `dataset "${ref}" not found (see \`layerwise runs\` or import one with \`layerwise import\`)`, 'dataset');
+  if (match.length === 0) throw new ApiError('not_found', `dataset "${ref}" not found (see \`layerwise datasets\` or import one with \`layerwise import\`)`, 'dataset');
   if (match.length > 1) throw new ApiError('conflict', `several datasets are named "${ref}": use the id (${match.map((d) => d.id).join(', ')})`, 'dataset');
   return (await app.handle('datasets.get', { datasetId: match[0].id })) as DatasetDetail;
 }
