@@ -10,7 +10,8 @@ import { ApiError, toApiError } from './errors';
 
 export { ApiError } from './errors';
 
-export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+/** 'unauthorized': the host refuses this page's token (it was restarted with a new one); no more retries. */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'unauthorized' | 'closed';
 
 /** LayerwiseApi plus what the UI needs to know about the connection. */
 export interface ApiClient extends LayerwiseApi {
@@ -66,6 +67,31 @@ export interface WsClientOptions {
   /** First reconnect delay in ms (doubles up to maxDelayMs, with jitter). */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * HTTP status of an authenticated request made with this page's token, or null when the host is
+   * unreachable. Asked after a connection attempt fails: a browser does not tell why a WebSocket
+   * upgrade was refused, so a 401 here is how a token the host no longer accepts is told from a
+   * host that is down. Defaults to a GET of the API URL over HTTP (401 = refused, 426 = accepted).
+   */
+  probe?: () => Promise<number | null>;
+}
+
+const UNAUTHORIZED = "The host no longer accepts this page's token (it was restarted): open the URL it printed";
+
+/** `http(s)://…/api?token=…` for a `ws(s)://…/api?token=…` URL. */
+function httpUrlOf(wsUrl: string): string {
+  return wsUrl.replace(/^ws(s?):/, 'http$1:');
+}
+
+async function defaultProbe(wsUrl: string): Promise<number | null> {
+  const f = (globalThis as { fetch?: typeof fetch }).fetch;
+  if (!f) return null;
+  try {
+    const res = await f(httpUrlOf(wsUrl), { cache: 'no-store', credentials: 'same-origin' });
+    return res.status;
+  } catch {
+    return null;
+  }
 }
 
 interface Pending {
@@ -127,8 +153,10 @@ export class WsClient implements ApiClient {
       return;
     }
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
       if (this.ws !== ws) return;
+      opened = true;
       this.attempt = 0;
       this.setState('open');
       for (const p of this.pending.values()) {
@@ -154,8 +182,22 @@ export class WsClient implements ApiClient {
           p.reject(new ApiError('disconnected', 'Connection to the Layerwise host was lost'));
         }
       }
-      this.scheduleReconnect();
+      if (opened) this.scheduleReconnect();
+      else void this.probeThenReconnect();
     };
+  }
+
+  /** After a failed attempt: stop for good when the host refuses the token (HTTP 401), else retry. */
+  private async probeThenReconnect(): Promise<void> {
+    const status = await (this.opts.probe ?? (() => defaultProbe(this.url)))().catch(() => null);
+    if (this.disposed) return;
+    if (status === 401) {
+      for (const p of this.pending.values()) p.reject(new ApiError('disconnected', UNAUTHORIZED));
+      this.pending.clear();
+      this.setState('unauthorized');
+      return;
+    }
+    this.scheduleReconnect();
   }
 
   private scheduleReconnect(): void {
@@ -197,6 +239,7 @@ export class WsClient implements ApiClient {
 
   call<N extends RequestName>(name: N, params: Params<N>): Promise<Result<N>> {
     if (this.disposed) return Promise.reject(new ApiError('disconnected', 'Client closed'));
+    if (this._state === 'unauthorized') return Promise.reject(new ApiError('disconnected', UNAUTHORIZED));
     const id = this.nextId++;
     const req: WireRequest = { id, method: name, params };
     const frame = JSON.stringify(req);
