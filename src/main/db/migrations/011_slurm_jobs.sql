@@ -3,7 +3,8 @@
 -- (state word, node, reason). `resume_after`: the epoch the job's engine continues after (-1:
 -- from the start), so a host that re-attaches knows which metrics the job's messages replace.
 CREATE TABLE slurm_jobs (
-  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  -- UNIQUE (not INTEGER PRIMARY KEY, the rowid): the foreign key gets an index of its own
+  run_id INTEGER NOT NULL UNIQUE REFERENCES runs(id) ON DELETE CASCADE,
   job_id TEXT NOT NULL,
   job_dir TEXT NOT NULL,
   out_dir TEXT NOT NULL,
