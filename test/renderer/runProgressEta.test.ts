@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
 import RunProgress from '../../src/renderer/components/RunProgress.vue';
 import { formatRemaining } from '../../src/renderer/lib/format';
 
@@ -12,6 +13,7 @@ const progress = (etaSeconds: number) => ({ runId: 1, epoch: 1, epochs: 5, step:
 
 describe('RunProgress ETA', () => {
   it('shows the time left in words, not as a clock time', () => {
+    setActivePinia(createPinia());
     const w = mount(RunProgress, { props: { progress: progress(521), epochs: 5 } });
     const eta = w.get('[data-testid="run-progress-eta"]').text();
     expect(eta).toBe('8 min 41 s left');

@@ -1,0 +1,24 @@
+/** Why a queued run waits, in words, from the runs list and the queue's concurrency. */
+import type { RunSummary } from '../../shared/api';
+
+/**
+ * "Queued: 1 run ahead — run #1 "demo" is training; 1 run at a time (…)" for run `runId`.
+ * Runs ahead: queued runs created before it (FIFO by createdAt, then id). Null when the run is
+ * not in `runs` or not queued. `concurrency` null = not known (the clause is left out).
+ */
+export function queueReason(runs: readonly Pick<RunSummary, 'id' | 'name' | 'status' | 'createdAt'>[], runId: number, concurrency: number | null): string | null {
+  const me = runs.find((r) => r.id === runId);
+  if (!me || me.status !== 'queued') return null;
+  const before = (r: Pick<RunSummary, 'id' | 'createdAt'>) => r.createdAt < me.createdAt || (r.createdAt === me.createdAt && r.id < me.id);
+  const ahead = runs.filter((r) => r.status === 'queued' && r.id !== runId && before(r));
+  const running = runs.filter((r) => r.status === 'running');
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  const parts: string[] = [];
+  if (running.length) {
+    const shown = running.slice(0, 3).map((r) => `run #${r.id} "${r.name}"`).join(', ');
+    parts.push(`${shown}${running.length > 3 ? ` and ${running.length - 3} more` : ''} ${running.length === 1 ? 'is' : 'are'} training`);
+  }
+  if (concurrency !== null) parts.push(`${plural(concurrency, 'run')} at a time (change "runs at once" on a sweep's page)`);
+  const head = ahead.length ? `Queued: ${plural(ahead.length, 'run')} ahead` : 'Queued: next in line';
+  return parts.length ? `${head} — ${parts.join('; ')}` : head;
+}
