@@ -194,7 +194,7 @@ describe.skipIf(!cifar)('import preview (real files, real data directory)', () =
       expect(d.lines.join('\n')).toContain("suggestion: --label-pattern '{label}_{n}' labels 6 files with 2 classes (cat, dog)");
       const bad = collect();
       expect(await runCli(['node', 'layerwise', 'import', flat, '--label-pattern', '(?<label>[a-z', '--data-dir', cliDir.root], bad)).toBe(2);
-      expect(bad.errs.join('\n')).toMatch(/^error: labelPattern: not a valid regular expression/);
+      expect(bad.errs.join('\n')).toMatch(/^error: --label-pattern: not a valid regular expression/);
       const nolab = collect();
       expect(await runCli(['node', 'layerwise', 'import', flat, '--name', 'nolab', '--data-dir', cliDir.root], nolab)).toBe(0);
       expect(nolab.lines.join('\n')).toMatch(/note: No classes found: the 6 images of this dataset have no labels\. To get labels: \(1\) put the images in one folder per class.*\(2\) give a file-name pattern.*\(3\) label them in the app/);

@@ -406,11 +406,26 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (err instanceof ApiError) {
-      io.err(`error: ${err.message}`);
+      io.err(`error: ${cliMessage(err, program)}`);
       return err.code === 'invalid_params' ? 2 : 1;
     }
     io.err(`error: ${(err as Error).message ?? String(err)}`);
     return 1;
   }
   return code;
+}
+
+/**
+ * An API error as the CLI prints it. A top-level params field names an API field the user
+ * never typed: when a command has the matching option ("labelPattern" → --label-pattern) the
+ * message names the option, otherwise that prefix goes ("runId: run 99 not found" → "run 99
+ * not found"). A dotted path ("training.batchSize: …", from a spec file) stays: it points into the file.
+ */
+export function cliMessage(err: ApiError, program: Command): string {
+  const f = err.field;
+  if (!f || !/^[A-Za-z]\w*$/.test(f) || !err.message.startsWith(`${f}: `)) return err.message;
+  const flag = `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const rest = err.message.slice(f.length + 2);
+  const has = (c: Command): boolean => c.options.some((o) => o.long === flag) || c.commands.some(has);
+  return has(program) ? `${flag}: ${rest}` : rest;
 }
