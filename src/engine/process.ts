@@ -3,10 +3,11 @@
  * process's `process.parentPort` or a `child_process.fork` IPC channel.
  */
 import type { EngineToMain } from '../shared/engine-protocol';
-import { MainToEngineSchema, type AttackJob, type AugmentPreviewJob, type ClassifyJob, type ExportJob, type InspectJob, type LrRangeJob, type TrainJob } from '../shared/engine-protocol';
+import { MainToEngineSchema, type AttackJob, type AugmentPreviewJob, type BaselineJob, type ClassifyJob, type ExportJob, type InspectJob, type LrRangeJob, type TrainJob } from '../shared/engine-protocol';
 import { formatZodError } from '../shared/spec';
 import { initBackend, probeWebGpu } from './backend';
 import { runAttackJob } from './attack-job';
+import { runBaselineJob } from './baseline/job';
 import { runClassifyJob, runExportJob } from './export/job';
 import { lrRangeTest } from './lr-range';
 import { augmentPreview } from './augment-preview';
@@ -62,7 +63,7 @@ const errorText = (e: unknown): string => (e instanceof Error ? e.message : Stri
 export function runEngine(transport: Transport): Promise<number> {
   return new Promise<number>((resolveExit) => {
     const abort = new AbortController();
-    let job: TrainJob | InspectJob | AttackJob | LrRangeJob | AugmentPreviewJob | ExportJob | ClassifyJob | null = null;
+    let job: TrainJob | BaselineJob | InspectJob | AttackJob | LrRangeJob | AugmentPreviewJob | ExportJob | ClassifyJob | null = null;
     const fail = (e: unknown): void => {
       transport.send({ type: 'failed', error: errorText(e) });
       resolveExit(1);
@@ -96,6 +97,7 @@ export function runEngine(transport: Transport): Promise<number> {
           transport.send({ type: 'ready', backend: info.backend, detail: info.detail });
           const post = (m: EngineToMain): void => transport.send(m);
           if (j.type === 'train') await train(j, post, abort.signal);
+          else if (j.type === 'baseline') await runBaselineJob(j, post, abort.signal);
           else if (j.type === 'inspect') await runInspectJob(j, post, abort.signal);
           else if (j.type === 'export') await runExportJob(j, post);
           else if (j.type === 'classify') await runClassifyJob(j, post);

@@ -20,6 +20,8 @@ import { EngineJobSchema, InspectOpSchema, InspectResultSchema, RunCheckpointsSc
 import { LrRangeResultSchema } from './lr-range';
 import { AugmentPreviewSchema } from './augment-preview';
 import { ModelSpecSchema, RunSpecSchema } from './spec';
+import { BackboneFeaturesSchema, BaselineReportSchema } from './run-kinds';
+import { PipelineRowSchema } from './pipelines';
 import { FreezeChoiceSchema, PretrainedSpecSchema } from './pretrained';
 import { QueueInfoSchema, SweepDetailSchema, SweepSummarySchema } from './sweep-api';
 
@@ -298,6 +300,7 @@ export const RunSummarySchema = z.object({
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
+/** `spec`: a network's RunSpec; a features / classic run's spec (src/shared/run-kinds.ts) arrives here too (tell them apart with `isBaselineSpec`; the union in this schema is left to do, see issue 11's report). */
 export const RunDetailSchema = RunSummarySchema.extend({ spec: RunSpecSchema });
 export type RunDetail = z.infer<typeof RunDetailSchema>;
 
@@ -373,6 +376,16 @@ export const requests = {
   /** The first `count` training images of a spec as the engine will train on them (same shuffle, augmentation code and seed; src/shared/augment-preview.ts), with PNGs. */
   'runs.augmentPreview': { params: z.object({ spec: z.unknown(), count: z.number().int().min(1).max(64).optional() }).strict(), result: AugmentPreviewSchema },
   'runs.metrics': { params: z.object({ runId: Id }).strict(), result: z.array(MetricSchema) },
+  // ---- baselines (issue 11, src/shared/run-kinds.ts): features and classic runs start with runs.start ----
+  /** What a features or classic run recorded beside its predictions (sizes, seconds); null for a network or before the end. */
+  'runs.baselineReport': { params: z.object({ runId: Id }).strict(), result: BaselineReportSchema.nullable() },
+  /** The Pipelines table of a dataset: one row per run of any kind, of one version (default: the newest version any run used). */
+  'runs.pipelines': { params: z.object({ datasetId: Id, datasetVersionId: Id.optional() }).strict(), result: z.object({ datasetVersionId: z.number().int().nullable(), versions: z.array(z.number().int()), rows: z.array(PipelineRowSchema) }) },
+  /** A TFLite backbone on the host for a features run: its nodes, the default node (last global pooling), input shape and range. */
+  'models.backbone': {
+    params: z.object({ file: z.string().min(1).max(4096), node: z.string().min(1).max(200).optional() }).strict(),
+    result: z.object({ backbone: BackboneFeaturesSchema, inputShape: z.tuple([z.number().int(), z.number().int(), z.union([z.literal(1), z.literal(3)])]), nodes: z.array(z.string()), defaultNode: z.string() }),
+  },
   // ---- inside a trained model (src/shared/inspect.ts): engine jobs on a checkpoint, progress as `job.progress` ----
   /** A run's checkpoint epochs, the default (best by validation accuracy), its class names. */
   'inspect.checkpoints': { params: z.object({ runId: Id }).strict(), result: RunCheckpointsSchema },

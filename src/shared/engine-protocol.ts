@@ -8,6 +8,7 @@ import { ExportFormatSchema } from './export';
 import { EngineInspectOpSchema } from './inspect';
 import { LrRangeParamsSchema } from './lr-range';
 import { InputRangeSchema } from './pretrained';
+import { BaselineRunSpecSchema } from './run-kinds';
 import { RunSpecSchema } from './spec';
 
 /** One training step: epoch (0-based) of epochs, global 0-based step of totalSteps, its mini-batch loss, throughput in samples/s, estimated seconds left. */
@@ -94,7 +95,21 @@ export const ClassifyJobSchema = z.object({
 });
 export type ClassifyJob = z.infer<typeof ClassifyJobSchema>;
 
-export const MainToEngineSchema = z.discriminatedUnion('type', [TrainJobSchema, InspectJobSchema, AttackJobSchema, LrRangeJobSchema, AugmentPreviewJobSchema, ExportJobSchema, ClassifyJobSchema, z.object({ type: z.literal('cancel') }), z.object({ type: z.literal('probe') })]);
+/**
+ * Issue 11: a features or classic run (src/engine/baseline/job.ts) on the pack in `packDir`, its features cached in
+ * `cacheDir`; replies as a train job (`metrics` for epoch 0, `predictions`, `done`) with `jobProgress` between.
+ */
+export const BaselineJobSchema = z.object({
+  type: z.literal('baseline'),
+  runId: z.number().int().positive(),
+  spec: BaselineRunSpecSchema,
+  packDir: z.string(),
+  outDir: z.string(),
+  cacheDir: z.string(),
+});
+export type BaselineJob = z.infer<typeof BaselineJobSchema>;
+
+export const MainToEngineSchema = z.discriminatedUnion('type', [TrainJobSchema, BaselineJobSchema, InspectJobSchema, AttackJobSchema, LrRangeJobSchema, AugmentPreviewJobSchema, ExportJobSchema, ClassifyJobSchema, z.object({ type: z.literal('cancel') }), z.object({ type: z.literal('probe') })]);
 export type MainToEngine = z.infer<typeof MainToEngineSchema>;
 
 export const EngineToMainSchema = z.discriminatedUnion('type', [

@@ -166,3 +166,22 @@ export function describeFeatures(spec: BaselineRunSpec): string {
 export function describeBaseline(spec: BaselineRunSpec): string {
   return [describeFeatures(spec), spec.pca ? `PCA ${spec.pca.components}` : null, describeClassifier(spec.classifier)].filter(Boolean).join(' → ');
 }
+
+/** What a baseline job records beside its predictions (`<run>/baseline.json`): sizes and seconds of its pipeline. */
+export const BaselineReportSchema = z.object({
+  featureDim: z.number().int(),
+  pcaComponents: z.number().int().nullable(),
+  /** Fraction of the standardized training variance the kept components explain. */
+  pcaExplained: z.number().nullable(),
+  /** Numbers the fitted pipeline keeps (standardizer, PCA, classifier). */
+  parameters: z.number().int(),
+  featureSeconds: z.number(),
+  featuresCached: z.boolean(),
+  fitSeconds: z.number(),
+  /** Seconds per image to classify: its features (0 when cached) and the classifier. */
+  inferenceSecondsPerImage: z.number(),
+  trainCount: z.number().int(),
+  /** The random forest's feature importance (per input of the classifier). */
+  featureImportance: z.array(z.number()).optional(),
+});
+export type BaselineReport = z.infer<typeof BaselineReportSchema>;

@@ -4,7 +4,9 @@
  * kinds fill their defaults, and bad input is refused naming the field.
  */
 import Database from 'better-sqlite3';
-import { resolve } from 'node:path';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildPreset } from '../../src/shared/spec';
 import { describeBaseline, isBaselineSpec, parseAnyRunSpec, runKindOf, type BaselineRunSpec } from '../../src/shared/run-kinds';
@@ -13,9 +15,13 @@ const fixture = resolve(__dirname, '..', 'fixtures', 'legacy-runs', 'data', 'lay
 
 describe('run kinds', () => {
   it('parses every stored legacy run spec as a network', () => {
-    const db = new Database(fixture, { readonly: true, fileMustExist: true });
+    // A copy: opening the fixture itself would leave its -shm / -wal files beside it.
+    const tmp = mkdtempSync(join(tmpdir(), 'run-kinds-'));
+    copyFileSync(fixture, join(tmp, 'db.sqlite'));
+    const db = new Database(join(tmp, 'db.sqlite'), { fileMustExist: true });
     const rows = db.prepare('SELECT spec FROM runs').all() as { spec: string }[];
     db.close();
+    rmSync(tmp, { recursive: true, force: true });
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) {
       const spec = parseAnyRunSpec(JSON.parse(r.spec));

@@ -53,11 +53,14 @@ export function fitPca(spec: PcaSpec, Xtrain: number[][]): { components: number;
 export interface FittedClassifier {
   predictProba(X: number[][]): Float32Array;
   featureImportance?: number[];
+  /** Numbers the fitted learner keeps: SVM support vectors × (inputs + 1) for their coefficients; forest: tree nodes (split feature + threshold, or a leaf's class); logistic: (inputs + 1) × classes. */
+  parameters: number;
 }
 
 interface LibSvm {
   train(samples: number[][], labels: number[]): void;
   predict(samples: number[][]): number[];
+  getSVIndices(): number[];
   predictProbability(samples: number[][]): { prediction: number; estimates: { label: number; probability: number }[] }[];
   free(): void;
 }
@@ -148,6 +151,15 @@ export class SoftmaxRegression {
   }
 }
 
+/** Nodes of the trees in a serialized forest (objects with a `left` / `right` or a leaf `distribution`). */
+function countNodes(o: unknown): number {
+  if (!o || typeof o !== 'object') return 0;
+  if (Array.isArray(o)) return o.reduce((a: number, x) => a + countNodes(x), 0);
+  const r = o as Record<string, unknown>;
+  const here = 'splitColumn' in r || 'distribution' in r ? 1 : 0;
+  return here + countNodes(r.estimators) + countNodes(r.root) + countNodes(r.left) + countNodes(r.right);
+}
+
 /**
  * Fit the classifier of `spec` on the rows `X` with class indices `y` (0 … numClasses−1).
  * @param seed the random forest's seed (libsvm's probability cross-validation uses its own fixed generator, the same in every fresh engine process)
@@ -170,6 +182,7 @@ export function fitClassifier(spec: ClassifierSpec, X: number[][], y: number[], 
       });
       svm.train(X, y);
       return {
+        parameters: svm.getSVIndices().length * (d + 1),
         predictProba: (rows) => {
           if (!spec.probability) return oneHot(svm.predict(rows), numClasses);
           const out = new Float32Array(rows.length * numClasses);
@@ -204,12 +217,13 @@ export function fitClassifier(spec: ClassifierSpec, X: number[][], y: number[], 
           return out;
         },
         featureImportance: (rf as unknown as { featureImportance(): number[] }).featureImportance(),
+        parameters: 2 * countNodes(rf.toJSON()),
       };
     }
     case 'logisticRegression': {
       const lr = new SoftmaxRegression(d, numClasses);
       lr.fit(X, y, spec, (s) => progress?.((s + 1) / spec.epochs));
-      return { predictProba: (rows) => Float32Array.from(lr.probabilities(rows)) };
+      return { predictProba: (rows) => Float32Array.from(lr.probabilities(rows)), parameters: (d + 1) * numClasses };
     }
   }
 }

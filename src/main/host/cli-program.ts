@@ -38,6 +38,7 @@ import { applySets, checkWithSets, parseSet, type SpecSet } from './cli-set';
 import { registerSweepCommand } from './cli-sweep';
 import { registerCompareCommand } from './cli-compare';
 import { registerAttackCommand } from './cli-attack';
+import { registerBaselineCommand } from './cli-baseline';
 import { registerExportCommands } from './cli-export';
 import { registerExecutorCommands } from './cli-executor';
 import type { ExecutorKind } from '../../shared/executor';
@@ -300,7 +301,8 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
       const tested = final.bestEpoch !== null && final.bestEpoch !== undefined ? ` (weights of epoch ${final.bestEpoch + 1}${final.stoppedEarly ? ', stopped early' : ''})` : '';
       io.out(`test accuracy ${pct(final.testAccuracy)}, test loss ${fmt(final.testLoss)}${tested}, best val accuracy ${pct(final.bestValAccuracy)}, ${fmt(final.samplesPerSec, 0)} samples/s`);
       const steps = ((await app.handle('runs.metrics', { runId })) as Metric[]).reduce((n, m) => (m.step !== null && m.step + 1 > n ? m.step + 1 : n), 0);
-      const bn = bnUnsettledWarning(app.runs.get(runId).spec.model, steps);
+      const done = app.runs.get(runId).spec;
+      const bn = 'model' in done ? bnUnsettledWarning(done.model, steps) : null;
       if (bn) io.err(`warning: ${bn}`);
       return 0;
     }
@@ -326,6 +328,7 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
   registerExecutorCommands(program, io, withApp, dataDirOption, (c) => (code = c));
   registerCompareCommand(program, io, withApp, dataDirOption);
   registerAttackCommand(program, { ...io, onInterrupt }, withApp, dataDirOption);
+  registerBaselineCommand(program, { ...io, onInterrupt }, withApp, dataDirOption);
   registerExportCommands(program, io, withApp, dataDirOption);
 
   program

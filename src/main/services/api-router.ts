@@ -4,6 +4,8 @@
  * validate its params with the contract's zod schema, call the service, and map
  * every failure to an ApiErrorShape.
  */
+import { pipelineRows } from './pipelines';
+import { backboneInfo } from './runs/baseline';
 import { z } from 'zod';
 import { requests, type ApiErrorShape, type DatasetDetail, type DatasetSummary, type ImportJob, type Item, type Params, type RequestName, type Result, type SplitConfig } from '../../shared/api';
 import { ApiError, errorShape, zodField } from '../../shared/errors';
@@ -38,7 +40,7 @@ export interface ApiServices {
   /** Answer of `system.info`. */
   systemInfo(): MaybePromise<Result<'system.info'>>;
   datasets: ApiDatasets;
-  runs: Pick<RunService, 'list' | 'get' | 'start' | 'cancel' | 'resume' | 'rerun' | 'lrRange' | 'augmentPreview' | 'metrics' | 'compare' | 'update' | 'delete'>;
+  runs: Pick<RunService, 'list' | 'get' | 'start' | 'cancel' | 'resume' | 'rerun' | 'lrRange' | 'augmentPreview' | 'metrics' | 'compare' | 'update' | 'delete' | 'baselineReport'>;
   labels: Pick<LabelService, 'assign' | 'undo' | 'redo' | 'history' | 'exclude' | 'move' | 'upload' | 'addClass' | 'updateClass' | 'mergeClasses' | 'deleteClass' | 'resolveSuggestion'>;
   quality: Pick<QualityService, 'listVersions' | 'diff' | 'nearDuplicates' | 'confusion' | 'listSuggestions'>;
   sweeps: Pick<SweepService, 'create' | 'list' | 'get' | 'cancel' | 'queue' | 'setConcurrency'>;
@@ -111,6 +113,9 @@ export function createApiHandler(services: ApiServices, options: ApiHandlerOptio
     'runs.lrRange': (p) => runs.lrRange(p),
     'runs.augmentPreview': (p) => runs.augmentPreview(p),
     'runs.metrics': (p) => runs.metrics(p.runId),
+    'runs.baselineReport': (p) => runs.baselineReport(p.runId),
+    'runs.pipelines': (p) => pipelineRows({ runs, quality }, p),
+    'models.backbone': (p) => backboneInfo(p.file, p.node),
     'inspect.checkpoints': (p) => {
       const { dirs: _dirs, ...checkpoints } = services.inspect.checkpoints(p.runId);
       return checkpoints;

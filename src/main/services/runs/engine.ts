@@ -5,7 +5,7 @@
  */
 import type { RunStatus } from '../../../shared/api';
 import type { EngineToMain } from '../../../shared/engine-protocol';
-import type { RunSpec } from '../../../shared/spec';
+import type { AnyRunSpec } from '../../../shared/run-kinds';
 import { now } from '../../db/db';
 import { diskFullText } from '../../db/disk-full';
 import type { EngineExit, EngineProcess } from '../../engine-launcher';
@@ -21,7 +21,7 @@ export const EXIT_GRACE_MS = 5000;
 /** A run this service drives, from preparing its dataset until its engine has exited. */
 export interface ActiveRun {
   runId: number;
-  spec: RunSpec;
+  spec: AnyRunSpec;
   engine: EngineProcess | null;
   cancelRequested: boolean;
   /** Terminal status written; later messages and the exit are ignored. */
@@ -35,7 +35,7 @@ export interface ActiveRun {
 }
 
 /** A fresh ActiveRun, without an engine yet. */
-export function activeRun(runId: number, spec: RunSpec): ActiveRun {
+export function activeRun(runId: number, spec: AnyRunSpec): ActiveRun {
   let resolveExited!: () => void;
   const exited = new Promise<void>((r) => (resolveExited = r));
   return { runId, spec, engine: null, cancelRequested: false, finished: false, killTimer: null, lastProgressAt: 0, subscriptions: [], exited, resolveExited };

@@ -46,6 +46,8 @@ import { defaultConcurrency, engineThreads } from './threads';
 import { INTERRUPTED, planSweep, requestCancelFromOwner } from './recovery';
 import { runSummary, RunStore, type RunResults } from './store';
 import { assertBackend, assertPretrainedFile, assertTrainable, rawDatasetId } from './validate';
+import { baselineJob, baselineRunRow, readBaselineReport } from './baseline';
+import { isBaselineSpec, parseAnyRunSpec, type AnyRunSpec, type BaselineReport } from '../../../shared/run-kinds';
 
 export { exitReason } from './engine';
 export { INTERRUPTED } from './recovery';
@@ -204,21 +206,28 @@ export class RunService implements Disposable {
     this.assertLive();
     const early = rawDatasetId(params.spec);
     if (early !== null && this.store.datasetExists(early)) assertTrainable(await this.datasets.get(early));
-    const spec = parseRunSpec(params.spec);
-    if (!this.store.datasetExists(spec.datasetId)) throw new SpecError(`datasetId: there is no dataset ${spec.datasetId}`, 'datasetId');
-    const ds = await this.datasets.get(spec.datasetId);
+    const any = parseAnyRunSpec(params.spec);
+    if (!this.store.datasetExists(any.datasetId)) throw new SpecError(`datasetId: there is no dataset ${any.datasetId}`, 'datasetId');
+    const ds = await this.datasets.get(any.datasetId);
     assertTrainable(ds);
+    if (isBaselineSpec(any)) return this.queueRun(any, await baselineRunRow(any, ds, params.name));
+    const spec = any;
     if (ds.classCount !== spec.model.numClasses) {
       throw new SpecError(`model.numClasses: the dataset "${ds.name}" has ${ds.classCount} classes but the model outputs ${spec.model.numClasses}`, 'model.numClasses');
     }
     if (ds.counts.train < 1) throw new SpecError(`datasetId: the dataset "${ds.name}" has no training items; assign a split first`, 'datasetId');
     if (spec.backend === 'gpu' && this.gpu) assertBackend(spec.backend, await this.gpu());
     await assertPretrainedFile(spec.pretrained);
+    return this.queueRun(spec, { name: params.name?.trim() || `${PRESET_LABELS[spec.model.preset]} on ${ds.name}`, preset: spec.model.preset });
+  }
+
+  /** Insert a checked spec's run row (queued) and queue it. */
+  private queueRun(spec: AnyRunSpec, row: { name: string; preset: string }): { runId: number } {
     this.assertLive();
     const runId = this.store.insert({
       datasetId: spec.datasetId,
-      name: params.name?.trim() || `${PRESET_LABELS[spec.model.preset]} on ${ds.name}`,
-      preset: spec.model.preset,
+      name: row.name,
+      preset: row.preset,
       spec: JSON.stringify(spec),
       seed: spec.seed,
       ownerId: this.owner.id,
@@ -332,6 +341,12 @@ export class RunService implements Disposable {
   }
 
   /** One run with its spec. @throws ApiError not_found. */
+  /** What a features or classic run's engine job recorded (`<run>/baseline.json`); null for a network or before it ended. @throws ApiError not_found for an unknown run. */
+  baselineReport(runId: number): BaselineReport | null {
+    if (!this.store.row(runId)) throw new ApiError('not_found', `run ${runId} not found`, 'runId');
+    return readBaselineReport(join(this.paths.runs, String(runId)));
+  }
+
   get(runId: number): RunDetail {
     const row = this.store.row(runId);
     if (!row) throw new ApiError('not_found', `run ${runId} not found`, 'runId');
@@ -520,9 +535,9 @@ export class RunService implements Disposable {
     const row = this.store.row(runId);
     if (!row) return;
     // Parsed: a spec stored before fields were added gets their defaults.
-    let spec: RunSpec;
+    let spec: AnyRunSpec;
     try {
-      spec = parseRunSpec(JSON.parse(row.spec));
+      spec = parseAnyRunSpec(JSON.parse(row.spec));
     } catch (err) {
       this.finish(runId, 'failed', `the stored spec is no longer valid: ${(err as Error).message}`, {});
       return;
@@ -530,6 +545,22 @@ export class RunService implements Disposable {
     const run = activeRun(runId, spec);
     this.active.set(runId, run);
     try {
+      if (isBaselineSpec(spec)) {
+        const prepared = await this.datasets.prepareTraining(spec.datasetId, spec.inputShape);
+        if (this.disposed || run.finished) return;
+        this.store.setVersion(runId, prepared.versionId);
+        if (run.cancelRequested) {
+          this.finish(runId, 'cancelled', null, {});
+          this.release(run);
+          return;
+        }
+        const outDir = join(this.paths.runs, String(runId));
+        mkdirSync(outDir, { recursive: true });
+        const engine = this.trainingLauncher.launch({ env: { LAYERWISE_THREADS: String(engineThreads(Math.min(this.concurrencySetting, this.active.size + this.queue.length))) } });
+        this.follow(run, engine);
+        engine.send(baselineJob(runId, spec, prepared.packDir, outDir, this.paths.cache));
+        return;
+      }
       const prepared = await this.datasets.prepareTraining(spec.datasetId, spec.model.inputShape);
       if (this.disposed || run.finished) return;
       const resuming = (row.resumed ?? 0) > 0;
@@ -571,9 +602,9 @@ export class RunService implements Disposable {
     const row = this.store.row(runId);
     const found = row ? this.reattacher?.reattach(runId) : null;
     if (!row || !found) return;
-    let spec: RunSpec;
+    let spec: AnyRunSpec;
     try {
-      spec = parseRunSpec(JSON.parse(row.spec));
+      spec = parseAnyRunSpec(JSON.parse(row.spec));
     } catch {
       found.engine.kill();
       return;
