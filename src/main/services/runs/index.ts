@@ -27,7 +27,7 @@ import { ApiError } from '../../../shared/errors';
 import type { LrRangeResult } from '../../../shared/lr-range';
 import type { AugmentPreview } from '../../../shared/augment-preview';
 import type { PackMeta } from '../../../shared/pack';
-import { parseRunSpec, PRESET_LABELS, SpecError, type RunSpec } from '../../../shared/spec';
+import { PRESET_LABELS, SpecError, type RunSpec } from '../../../shared/spec';
 import type { Db } from '../../db/db';
 import { failureReason } from '../../db/disk-full';
 import { readSetting, SETTING, writeSetting } from '../../db/settings';
