@@ -45,6 +45,13 @@ step "tsc (main, preload, engine, shared, tests)" npx tsc --noEmit -p tsconfig.n
 step "vue-tsc (renderer)" npx vue-tsc --noEmit -p tsconfig.web.json
 step "electron-vite build" npx electron-vite build
 
+# A one-node Slurm (scripts/slurm-up.sh) for the real-Slurm tests, stopped at the end unless it
+# was already running; when it cannot start, those tests skip with the reason.
+printf '\n== one-node Slurm cluster ==\n'
+if sinfo -h >/dev/null 2>&1; then echo "Slurm already running"
+elif scripts/slurm-up.sh; then trap 'scripts/slurm-down.sh' EXIT
+else echo "no Slurm cluster: the real-Slurm tests skip"; fi
+
 printf '\n== vitest: unit and integration ==\n'
 rm -f test-output/vitest.json
 npx vitest run --reporter=default --reporter=json --outputFile.json=test-output/vitest.json

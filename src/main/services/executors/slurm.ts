@@ -2,7 +2,7 @@
  * Slurm itself, through its commands: the batch script and the sbatch arguments built from the
  * executor settings (pure), and `sbatch`, `squeue`, `sacct`, `scancel` run as child processes
  * (found on PATH; no Slurm library). The formats asked for are fixed here so the parsers know
- * the columns: squeue `-o %i|%T|%N|%r`, sacct `-P -X -o JobID,State,ExitCode,NodeList,Reason`.
+ * the columns: squeue `-t all -o %i|%T|%N|%r`, sacct `-P -X -o JobID,State,ExitCode,NodeList,Reason`.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -113,7 +113,8 @@ export async function sbatch(script: string, cwd: string): Promise<string> {
 export async function queryJob(jobId: string): Promise<SlurmJobState | null> {
   let squeueFailed: Error | null = null;
   try {
-    const r = parseSqueue((await exec('squeue', ['-h', '-j', jobId, '-o', '%i|%T|%N|%r'])).stdout, jobId);
+    // `-t all`: an ended job too while slurmctld still holds it (MinJobAge), for clusters without accounting (sacct off).
+    const r = parseSqueue((await exec('squeue', ['-h', '-t', 'all', '-j', jobId, '-o', '%i|%T|%N|%r'])).stdout, jobId);
     if (r) return r;
   } catch (err) {
     // An ended job is an "Invalid job id" to squeue: sacct knows it.
