@@ -17,13 +17,13 @@ import { formatZodError, parseRunSpec, RUN_DEFAULTS, RunSpecSchema, type RunSpec
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
-/** Support vector machine (libsvm: C-SVC; Chang & Lin 2011). `gamma` of the RBF kernel exp(−γ‖x−y‖²); absent: 1 / features. */
+/** Support vector machine (libsvm: C-SVC; Chang & Lin 2011). `gamma` of the RBF kernel exp(−γ‖x−y‖²); absent: 1 / (features · variance of the training inputs), scikit-learn's 'scale'. */
 export const SvmSpecSchema = z
   .object({
     type: z.literal('svm'),
     kernel: z.enum(['linear', 'rbf']).default('linear').meta({ label: 'Kernel' }),
     C: z.number().positive().max(1e6).default(1).meta({ label: 'C', step: 0.1 }),
-    gamma: z.number().positive().max(1e3).optional().meta({ label: 'γ', description: 'RBF only; absent: 1 / features' }),
+    gamma: z.number().positive().max(1e3).optional().meta({ label: 'γ', description: 'RBF only; absent: 1 / (features × variance of the inputs)' }),
     /** Platt-scaled class probabilities (libsvm -b 1); false: one-hot of the decision. */
     probability: z.boolean().default(true).meta({ label: 'Probabilities' }),
   })

@@ -4,9 +4,11 @@
  * - classic: `layerwise baseline --features hog --classifier svm` on the CIFAR-10 subset
  *   (10 classes, chance 10 %) must reach ≥ 30 % test accuracy (3× chance; HoG + a linear
  *   classifier is known to land near 40-50 % on full CIFAR-10);
- * - features: MobileNet v1 0.5/160's global pooling → logistic regression on hymenoptera must reach
- *   ≥ 90 % validation accuracy (the zero-shot ImageNet read-out gets 94.1 %, README; measured
- *   90.20 %; a linear SVM, C 0.01 to 1, on the same standardized features gets 88.89 %, RBF 89.54 %);
+ * - features: MobileNet v2 1.0/224's global pooling → PCA 64 → SVM with the defaults a user gets
+ *   (linear, C 1; RBF with γ 'scale') on hymenoptera must reach ≥ 90 % validation accuracy
+ *   (153 images; measured 96.08 % linear, 95.42 % RBF). The smaller v1 0.5/160 sits on the bar
+ *   (logistic regression 90.20 %, linear SVM 88.89 %, PCA 32 + linear SVM 90.20 %: one or two
+ *   images either way), so it is not the one asserted; v1 0.75/192 + linear SVM gets 95.42 %;
  * - the same spec and seed again gives byte-identical predictions (from the feature cache);
  * - the Pipelines table of the version lists the network, features and classic runs, with
  *   per-item predictions behind each (confusion matrix) and a baseline report.
@@ -44,29 +46,36 @@ describe.skipIf(!cifar)('layerwise baseline: classic HoG + linear SVM on the CIF
   }, 900_000);
 });
 
-describe.skipIf(!models || !hymen)('layerwise baseline: MobileNet features + logistic regression on hymenoptera, beside a network', () => {
+describe.skipIf(!models || !hymen)('layerwise baseline: MobileNet features + PCA + SVM on hymenoptera, beside a network', () => {
   let dir: TempDataDir;
   beforeAll(() => (dir = tempDataDir()));
   afterAll(() => dir?.cleanup());
-  const model = (): string => join(models!, 'mobilenet_v1_0.5_160_quant.tflite');
+  const model = (): string => join(models!, 'mobilenet_v2_1.0_224_quant.tflite');
 
   it('reaches ≥ 90 % validation accuracy; the same spec and seed gives identical predictions; the table lists every kind', async () => {
     let o = io();
     expect(await runCli(argv('import', hymen!, '--name', 'hymenoptera', '--data-dir', dir.root), o)).toBe(0);
 
     o = io();
-    expect(await runCli(argv('baseline', '--dataset', 'hymenoptera', '--features', model(), '--classifier', 'logreg', '--json', '--data-dir', dir.root), o)).toBe(0);
+    expect(await runCli(argv('baseline', '--dataset', 'hymenoptera', '--features', model(), '--pca', '64', '--classifier', 'svm', '--json', '--data-dir', dir.root), o)).toBe(0);
     expect(o.errors).toEqual([]);
-    const first = json(o.lines) as { runId: number; valAccuracy: number; testAccuracy: number | null; report: { featureDim: number; featuresCached: boolean } };
-    console.log(`[baseline] hymenoptera MobileNet v1 0.5/160 pooling + logistic regression: val ${first.valAccuracy}`, JSON.stringify(first.report));
+    const first = json(o.lines) as { runId: number; valAccuracy: number; testAccuracy: number | null; report: { featureDim: number; featuresCached: boolean; pcaComponents: number | null } };
+    console.log(`[baseline] hymenoptera MobileNet v2 1.0/224 pooling + PCA 64 + linear SVM: val ${first.valAccuracy}`, JSON.stringify(first.report));
     expect(first.valAccuracy).toBeGreaterThanOrEqual(0.9);
-    expect(first.report.featureDim).toBe(512);
+    expect(first.report.featureDim).toBe(1280);
+    expect(first.report.pcaComponents).toBe(64);
     expect(first.report.featuresCached).toBe(false);
 
     o = io();
-    expect(await runCli(argv('baseline', '--dataset', 'hymenoptera', '--features', model(), '--classifier', 'logreg', '--json', '--data-dir', dir.root), o)).toBe(0);
+    expect(await runCli(argv('baseline', '--dataset', 'hymenoptera', '--features', model(), '--pca', '64', '--classifier', 'svm', '--json', '--data-dir', dir.root), o)).toBe(0);
     const again = json(o.lines) as typeof first;
     expect(again.report.featuresCached).toBe(true);
+    // RBF after PCA: the default γ must follow the components' variance (libsvm's 1 / features gave 78 %).
+    o = io();
+    expect(await runCli(argv('baseline', '--dataset', 'hymenoptera', '--features', model(), '--pca', '64', '--classifier', 'rbf', '--json', '--data-dir', dir.root), o)).toBe(0);
+    const rbf = json(o.lines) as typeof first;
+    console.log(`[baseline] hymenoptera MobileNet v2 1.0/224 pooling + PCA 64 + RBF SVM: val ${rbf.valAccuracy}`);
+    expect(rbf.valAccuracy).toBeGreaterThanOrEqual(0.9);
     const preds = (id: number): Buffer => readFileSync(join(dir.root, 'runs', String(id), 'predictions.f32'));
     expect(preds(again.runId).equals(preds(first.runId))).toBe(true);
 
@@ -79,7 +88,7 @@ describe.skipIf(!models || !hymen)('layerwise baseline: MobileNet features + log
     const app = createApp({ dataDir: dir.root, host: 'headless' });
     try {
       const table = (await app.handle('runs.pipelines', { datasetId: 1 })) as { rows: { runId: number; kind: string; accuracy: number | null; macroF1: number | null; parameters: number | null; split: string | null }[] };
-      expect(table.rows.map((r) => r.kind).sort()).toEqual(['classic', 'features', 'features', 'network']);
+      expect(table.rows.map((r) => r.kind).sort()).toEqual(['classic', 'features', 'features', 'features', 'network']);
       for (const r of table.rows) {
         expect(r.split).toBe('val');
         expect(r.accuracy).toBeGreaterThan(0);
