@@ -10,35 +10,20 @@
  * diff opens a changed cell's images. Screenshots: test-output/e2e/compare-*.png.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { cifarFolder, importThroughUi, launchBrowser, newWatchedPage, repoRoot, sharedData, shot, startHost, type Host } from './harness';
+import { describe, expect, it } from 'vitest';
+import { importThroughUi, repoRoot, sharedData, shot } from './harness';
+import { useCifarSession } from './session';
 
 const cifar = sharedData('cifar10-subset');
 const CLASSES = ['airplane', 'cat', 'ship'];
 
 describe.skipIf(!existsSync(cifar))('compare runs in the browser (needs ../shared/data/cifar10-subset)', () => {
-  let host: Host;
-  let browser: Browser;
-  let page: Page;
-  let errors: string[] = [];
-  let folder: string;
-
-  beforeAll(async () => {
-    folder = cifarFolder(CLASSES, 30, 'test');
-    host = await startHost();
-    browser = await launchBrowser();
-    ({ page, errors } = await newWatchedPage(browser, 1440, 1000));
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
-    if (folder) rmSync(folder, { recursive: true, force: true });
-  });
+  const session = useCifarSession(CLASSES, 30, 1440, 1000, { split: 'test', hookTimeoutMs: 60_000 });
 
   it('imports 90 images and trains three runs that differ in learning rate and seed', async () => {
+    const { host, page, folder } = session;
     await importThroughUi(page, host, folder, { name: 'tiny3' });
     for (const [lr, seed] of [['0.01', '1'], ['0.01', '2'], ['0.05', '1']]) {
       const r = spawnSync(process.execPath, [join(repoRoot, 'bin/layerwise.cjs'), 'train', '--dataset', 'tiny3', '--preset', 'linear', '--epochs', '3', '--batch-size', '8', '--optimizer', 'sgd', '--learning-rate', lr, '--seed', seed, '--data-dir', host.dataDir], {
@@ -51,6 +36,7 @@ describe.skipIf(!existsSync(cifar))('compare runs in the browser (needs ../share
   }, 600_000);
 
   it('selects the three runs, opens Compare, and sees curves, the diff and parallel coordinates', async () => {
+    const { page, errors } = session;
     await page.getByTestId('nav-runs').click();
     await expect.poll(() => page.getByTestId('run-row').count(), { timeout: 30_000 }).toBe(3);
     for (const row of await page.getByTestId('run-row').all()) await row.getByTestId('run-row-select').check();
@@ -126,6 +112,7 @@ describe.skipIf(!existsSync(cifar))('compare runs in the browser (needs ../share
   }, 300_000);
 
   it('the confusion-matrix diff of two runs on the same version opens a changed cell', async () => {
+    const { page, errors } = session;
     const summary = page.getByTestId('cmdiff-summary');
     await expect.poll(() => summary.innerText(), { timeout: 30_000 }).toMatch(/split · \d+ cells? changed/);
     const cells = page.locator('[data-testid=cmdiff-cell]');
@@ -148,6 +135,7 @@ describe.skipIf(!existsSync(cifar))('compare runs in the browser (needs ../share
   }, 120_000);
 
   it('tags two runs, filters by the tag, writes a note, and deletes a run with its folder', async () => {
+    const { host, page, errors } = session;
     await page.getByTestId('nav-runs').click();
     await expect.poll(() => page.getByTestId('run-row').count(), { timeout: 30_000 }).toBe(3);
     for (const id of ['1', '2']) await page.locator(`[data-testid=run-row][data-run-id="${id}"] [data-testid=run-row-select]`).check();

@@ -18,20 +18,28 @@ export interface CifarSession {
   folder: string;
 }
 
+/** The optional parts of useCifarSession. */
+export interface CifarSessionOptions {
+  /** Which split of ../shared/data/cifar10-subset the images are copied from (default 'train'). */
+  split?: 'train' | 'test';
+  /** The beforeAll hook's timeout in ms (default: the E2E config's hookTimeout). */
+  hookTimeoutMs?: number;
+}
+
 /**
  * The fixture most E2E files share: a class-folder copy of `classes` × `perClass` CIFAR-10
- * training images, a headless host, Chromium and one watched page of width × height px,
- * created in the file's beforeAll and closed / removed in its afterAll. Call it inside the
- * file's describe; read the fields inside its tests.
+ * images of `options.split` (default train), a headless host, Chromium and one watched page
+ * of width × height px, created in the file's beforeAll and closed / removed in its afterAll.
+ * Call it inside the file's describe; read the fields inside its tests.
  */
-export function useCifarSession(classes: string[], perClass: number, width: number, height: number): CifarSession {
+export function useCifarSession(classes: string[], perClass: number, width: number, height: number, options: CifarSessionOptions = {}): CifarSession {
   const session = { errors: [] as string[], folder: '' } as CifarSession;
   beforeAll(async () => {
-    session.folder = cifarFolder(classes, perClass);
+    session.folder = cifarFolder(classes, perClass, options.split);
     session.host = await startHost();
     session.browser = await launchBrowser();
     ({ page: session.page, errors: session.errors } = await newWatchedPage(session.browser, width, height));
-  });
+  }, options.hookTimeoutMs);
   afterAll(async () => {
     await session.browser?.close();
     await session.host?.stop();

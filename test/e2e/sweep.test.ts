@@ -9,10 +9,10 @@
  * the runs; then the one-click ablation (24 variants) cancelled from its page.
  * Screenshots: test-output/e2e/sweep-*.png.
  */
-import { existsSync, rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { cifarFolder, importThroughUi, launchBrowser, newWatchedPage, sharedData, shot, startHost, trainThroughUi, type Host } from './harness';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { importThroughUi, sharedData, shot, trainThroughUi } from './harness';
+import { useCifarSession } from './session';
 
 const cifar = sharedData('cifar10-subset');
 
@@ -23,25 +23,10 @@ function meanSd(text: string): [number, number] | null {
 }
 
 describe.skipIf(!existsSync(cifar))('a regularization ablation in the browser (needs ../shared/data/cifar10-subset)', () => {
-  let host: Host;
-  let browser: Browser;
-  let page: Page;
-  let errors: string[] = [];
-  let folder: string;
-
-  beforeAll(async () => {
-    folder = cifarFolder(['airplane', 'ship'], 100, 'test');
-    host = await startHost();
-    browser = await launchBrowser();
-    ({ page, errors } = await newWatchedPage(browser, 1440, 1100));
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
-    if (folder) rmSync(folder, { recursive: true, force: true });
-  });
+  const session = useCifarSession(['airplane', 'ship'], 100, 1440, 1100, { split: 'test', hookTimeoutMs: 60_000 });
 
   it('starts dropout × L1/L2 × 2 seeds from a run and the table fills as the runs finish', async () => {
+    const { host, page, folder, errors } = session;
     await importThroughUi(page, host, folder, { name: 'two classes' });
     await trainThroughUi(page, { preset: 'linear', epochs: 2, name: 'base' });
 
