@@ -3,20 +3,20 @@
  * (Origin, token, Host, message validation), against a real app in a temp data dir.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_CLIENT_BUFFER_BYTES, MAX_MESSAGE_BYTES, startHostServer, type HostServer } from '../../src/main/host/server';
 import { Emitter, type ApiEvent } from '../../src/main/events';
-import { createApp, type App } from '../../src/main/services/app';
 import type { Item, Metric, RunSummary, WireResponse } from '../../src/shared/api';
 import { startHost } from '../../src/main/host/serve';
 import { REPO_ROOT, tempDataDir, tempDir, type TempDataDir } from '../helpers';
+import { useTestHost } from '../helpers/host';
 import { childrenOf, processAlive, procStat } from '../helpers/proc';
-import { cifar, linearSpec, RecordingLauncher, tinyCifarFolder } from './runs-helpers';
+import { cifar, linearSpec, tinyCifarFolder } from './runs-helpers';
 import { defaultEngineNiceness } from '../../src/main/engine-launcher';
 
 interface HttpReply {
@@ -133,73 +133,52 @@ async function expectSurvivesMalformed(server: HostServer): Promise<void> {
 }
 
 describe('headless host on 127.0.0.1', () => {
-  let dir: TempDataDir;
-  let renderer: { path: string; cleanup(): void };
-  let app: App;
-  let server: HostServer;
-  let hash: string | null = null;
-
-  beforeAll(async () => {
-    dir = tempDataDir();
-    renderer = tempDir();
-    writeFileSync(join(renderer.path, 'index.html'), '<!doctype html><title>Layerwise test UI</title>');
-    mkdirSync(join(renderer.path, 'assets'));
-    writeFileSync(join(renderer.path, 'assets', 'app.js'), 'console.log(1)');
-    app = createApp({ dataDir: dir.root, launcher: new RecordingLauncher() });
-    // `--no-token` (token: null): the loopback-only way to run without one.
-    server = await startHostServer({ handle: app.handle, onEvent: app.onEvent, imageFile: app.imageFile, rendererDir: renderer.path, port: 0, token: null });
-    if (cifar) {
-      const input = tempDir();
-      tinyCifarFolder(input.path, ['airplane', 'cat'], 2);
-      const { jobId } = await app.datasets.startImport({ path: input.path, name: 'four' });
-      const job = await app.datasets.waitForImport(jobId);
-      hash = app.datasets.items({ datasetId: job.datasetId!, offset: 0, limit: 1 }).items[0]?.hash ?? null;
-      input.cleanup();
-    }
+  // `--no-token` (token: null): the loopback-only way to run without one.
+  const h = useTestHost({
+    token: null,
+    rendererFiles: { 'index.html': '<!doctype html><title>Layerwise test UI</title>', 'assets/app.js': 'console.log(1)' },
+    ...(cifar && { dataset: { name: 'four', classes: ['airplane', 'cat'], perClass: 2 } }),
   });
-  afterAll(async () => {
-    await server?.close();
-    await server?.close(); // safe twice
-    await app?.shutdown(1000);
-    renderer?.cleanup();
-    dir?.cleanup();
+  let hash: string | null = null;
+  beforeAll(() => {
+    if (h.datasetId !== null) hash = h.app.datasets.items({ datasetId: h.datasetId, offset: 0, limit: 1 }).items[0]?.hash ?? null;
   });
 
   it('prints a loopback URL without a token', () => {
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
-    expect(server.token).toBeNull();
+    expect(h.server.url).toBe(`http://127.0.0.1:${h.server.port}/`);
+    expect(h.server.token).toBeNull();
   });
 
   it('serves the renderer with a strict CSP; client routes fall back to index.html; no path traversal', async () => {
-    const index = await get(server.port, '/');
+    const index = await get(h.server.port, '/');
     expect(index.status).toBe(200);
     expect(index.body.toString()).toContain('Layerwise test UI');
     const csp = String(index.headers['content-security-policy']);
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("script-src 'self'");
-    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${server.port}`);
+    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${h.server.port}`);
     expect(csp).toContain("object-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(index.headers['x-content-type-options']).toBe('nosniff');
-    expect((await get(server.port, '/assets/app.js')).headers['content-type']).toContain('javascript');
-    expect((await get(server.port, '/runs/3')).body.toString()).toContain('Layerwise test UI');
-    expect((await get(server.port, '/assets/missing.js')).status).toBe(404);
-    expect((await get(server.port, '/../../etc/passwd')).body.toString()).not.toContain('root:');
-    expect((await get(server.port, '/..%2f..%2f..%2fetc%2fpasswd')).status).toBe(403);
+    expect((await get(h.server.port, '/assets/app.js')).headers['content-type']).toContain('javascript');
+    expect((await get(h.server.port, '/runs/3')).body.toString()).toContain('Layerwise test UI');
+    expect((await get(h.server.port, '/assets/missing.js')).status).toBe(404);
+    expect((await get(h.server.port, '/../../etc/passwd')).body.toString()).not.toContain('root:');
+    expect((await get(h.server.port, '/..%2f..%2f..%2fetc%2fpasswd')).status).toBe(403);
   });
 
   it('refuses a bad image hash (400) and an unknown one (404)', async () => {
-    expect((await get(server.port, '/image/thumb/not-a-hash')).status).toBe(400);
-    expect((await get(server.port, '/image/full/..%2F..%2Flayerwise.sqlite')).status).toBe(400);
-    expect((await get(server.port, `/image/thumb/${'A'.repeat(64)}`)).status).toBe(400);
-    expect((await get(server.port, `/image/thumb/${'0'.repeat(64)}`)).status).toBe(404);
-    expect((await get(server.port, `/image/huge/${'0'.repeat(64)}`)).status).toBe(404);
+    expect((await get(h.server.port, '/image/thumb/not-a-hash')).status).toBe(400);
+    expect((await get(h.server.port, '/image/full/..%2F..%2Flayerwise.sqlite')).status).toBe(400);
+    expect((await get(h.server.port, `/image/thumb/${'A'.repeat(64)}`)).status).toBe(400);
+    expect((await get(h.server.port, `/image/thumb/${'0'.repeat(64)}`)).status).toBe(404);
+    expect((await get(h.server.port, `/image/huge/${'0'.repeat(64)}`)).status).toBe(404);
   });
 
   it.skipIf(!cifar)('serves an imported image and its thumbnail as PNG', async () => {
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
     for (const kind of ['thumb', 'full']) {
-      const r = await get(server.port, `/image/${kind}/${hash}`);
+      const r = await get(h.server.port, `/image/${kind}/${hash}`);
       expect(r.status).toBe(200);
       expect(r.headers['content-type']).toBe('image/png');
       expect(r.body.subarray(1, 4).toString()).toBe('PNG');
@@ -207,14 +186,14 @@ describe('headless host on 127.0.0.1', () => {
   });
 
   it('refuses a foreign Host header (DNS rebinding)', async () => {
-    expect((await get(server.port, '/', { Host: `evil.example:${server.port}` })).status).toBe(421);
+    expect((await get(h.server.port, '/', { Host: `evil.example:${h.server.port}` })).status).toBe(421);
   });
 
   it('answers API calls over WebSocket, validating every message', async () => {
-    const ws = await connect(`ws://127.0.0.1:${server.port}/api`, { Origin: `http://127.0.0.1:${server.port}` });
+    const ws = await connect(`ws://127.0.0.1:${h.server.port}/api`, { Origin: `http://127.0.0.1:${h.server.port}` });
     try {
       const info = await call(ws, { id: 1, method: 'system.info', params: {} });
-      expect(info).toMatchObject({ id: 1, result: { host: 'headless', dataDir: dir.root } });
+      expect(info).toMatchObject({ id: 1, result: { host: 'headless', dataDir: h.dir.root } });
       const bad = await call(ws, { id: 2, method: 'runs.get', params: { runId: 0 } });
       expect(bad).toMatchObject({ id: 2, error: { code: 'invalid_params', field: 'runId' } });
       const unknown = await call(ws, { id: 3, method: 'no.such', params: {} });
@@ -233,13 +212,13 @@ describe('headless host on 127.0.0.1', () => {
   });
 
   it.skipIf(!cifar)('pushes events to every client', async () => {
-    const a = await connect(`ws://127.0.0.1:${server.port}/api`);
-    const b = await connect(`ws://localhost:${server.port}/api`, { Origin: `http://localhost:${server.port}` });
+    const a = await connect(`ws://127.0.0.1:${h.server.port}/api`);
+    const b = await connect(`ws://localhost:${h.server.port}/api`, { Origin: `http://localhost:${h.server.port}` });
     const input = tempDir();
     try {
       const got = [a, b].map((ws) => new Promise<{ event: string }>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d))))));
       tinyCifarFolder(input.path, ['dog', 'frog'], 2);
-      await app.handle('datasets.import', { path: input.path });
+      await h.app.handle('datasets.import', { path: input.path });
       for (const e of await Promise.all(got)) expect(e.event).toMatch(/^import\.(progress|finished)$/);
     } finally {
       a.close();
@@ -249,23 +228,23 @@ describe('headless host on 127.0.0.1', () => {
   });
 
   it('refuses a WebSocket from a foreign Origin (cross-site WebSocket hijacking)', async () => {
-    await expect(connect(`ws://127.0.0.1:${server.port}/api`, { Origin: 'http://evil.example' })).rejects.toThrow('refused: 403');
-    await expect(connect(`ws://127.0.0.1:${server.port}/api`, { Origin: `http://127.0.0.1:${server.port + 1}` })).rejects.toThrow('refused: 403');
-    await expect(connect(`ws://127.0.0.1:${server.port}/other`)).rejects.toThrow('refused: 404');
+    await expect(connect(`ws://127.0.0.1:${h.server.port}/api`, { Origin: 'http://evil.example' })).rejects.toThrow('refused: 403');
+    await expect(connect(`ws://127.0.0.1:${h.server.port}/api`, { Origin: `http://127.0.0.1:${h.server.port + 1}` })).rejects.toThrow('refused: 403');
+    await expect(connect(`ws://127.0.0.1:${h.server.port}/other`)).rejects.toThrow('refused: 404');
   });
 
   it('closes a connection that sends an oversized message', async () => {
-    const ws = await connect(`ws://127.0.0.1:${server.port}/api`);
+    const ws = await connect(`ws://127.0.0.1:${h.server.port}/api`);
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.on('error', () => undefined);
     ws.send(JSON.stringify({ id: 1, method: 'system.info', params: { pad: 'x'.repeat(MAX_MESSAGE_BYTES + 1) } }));
     expect(await closed).toBe(1009);
   });
 
-  it('survives malformed headers, cookies and URLs (HTTP and WebSocket upgrade)', () => expectSurvivesMalformed(server));
+  it('survives malformed headers, cookies and URLs (HTTP and WebSocket upgrade)', () => expectSurvivesMalformed(h.server));
 
   it('refuses class names with control characters or unpaired surrogates, naming the field', async () => {
-    const ws = await connect(`ws://127.0.0.1:${server.port}/api`);
+    const ws = await connect(`ws://127.0.0.1:${h.server.port}/api`);
     try {
       for (const [i, name] of ['ants\u0007', 'bees\nwasps', 'line\u0085feed', 'x\uD800', '\uDC00y'].entries()) {
         const add = await call(ws, { id: 10 + i, method: 'classes.add', params: { datasetId: 1, name } });
@@ -284,47 +263,35 @@ describe('headless host on 127.0.0.1', () => {
 });
 
 describe('headless host off loopback', () => {
-  let dir: TempDataDir;
-  let app: App;
-  let server: HostServer;
-  beforeAll(async () => {
-    dir = tempDataDir();
-    app = createApp({ dataDir: dir.root, launcher: new RecordingLauncher() });
-    server = await startHostServer({ handle: app.handle, onEvent: app.onEvent, imageFile: app.imageFile, rendererDir: null, host: '0.0.0.0', port: 0 });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await app?.shutdown(1000);
-    dir?.cleanup();
-  });
+  const h = useTestHost({ host: '0.0.0.0' });
 
   it('generates a token and prints it in the URL', () => {
-    expect(server.token).toMatch(/^[\w-]{24,}$/);
-    expect(server.url).toBe(`http://0.0.0.0:${server.port}/?token=${server.token}`);
+    expect(h.server.token).toMatch(/^[\w-]{24,}$/);
+    expect(h.server.url).toBe(`http://0.0.0.0:${h.server.port}/?token=${h.server.token}`);
   });
 
   it('refuses HTTP and WebSocket without the token; accepts it in the query or the cookie it sets', async () => {
-    expect((await get(server.port, '/')).status).toBe(401);
-    expect((await get(server.port, `/image/thumb/${'0'.repeat(64)}`)).status).toBe(401);
-    expect((await get(server.port, '/?token=wrong')).status).toBe(401);
-    await expect(connect(`ws://127.0.0.1:${server.port}/api`)).rejects.toThrow('refused: 401');
-    await expect(connect(`ws://127.0.0.1:${server.port}/api?token=wrong`)).rejects.toThrow('refused: 401');
+    expect((await get(h.server.port, '/')).status).toBe(401);
+    expect((await get(h.server.port, `/image/thumb/${'0'.repeat(64)}`)).status).toBe(401);
+    expect((await get(h.server.port, '/?token=wrong')).status).toBe(401);
+    await expect(connect(`ws://127.0.0.1:${h.server.port}/api`)).rejects.toThrow('refused: 401');
+    await expect(connect(`ws://127.0.0.1:${h.server.port}/api?token=wrong`)).rejects.toThrow('refused: 401');
 
-    const page = await get(server.port, `/?token=${server.token}`);
+    const page = await get(h.server.port, `/?token=${h.server.token}`);
     expect(page.status).toBe(200); // the placeholder page: no renderer given
     const cookie = String(page.headers['set-cookie']).split(';')[0];
-    expect(cookie).toContain(`layerwise_token_${server.port}=`);
-    expect((await get(server.port, `/image/thumb/${'0'.repeat(64)}`, { Cookie: cookie })).status).toBe(404);
+    expect(cookie).toContain(`layerwise_token_${h.server.port}=`);
+    expect((await get(h.server.port, `/image/thumb/${'0'.repeat(64)}`, { Cookie: cookie })).status).toBe(404);
 
-    const ws = await connect(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
+    const ws = await connect(`ws://127.0.0.1:${h.server.port}/api?token=${h.server.token}`);
     expect(await call(ws, { id: 9, method: 'datasets.list', params: {} })).toEqual({ id: 9, result: [] });
     ws.close();
-    const viaCookie = await connect(`ws://127.0.0.1:${server.port}/api`, { Cookie: cookie, Origin: `http://127.0.0.1:${server.port}` });
+    const viaCookie = await connect(`ws://127.0.0.1:${h.server.port}/api`, { Cookie: cookie, Origin: `http://127.0.0.1:${h.server.port}` });
     viaCookie.close();
   });
 
   it('survives `Cookie: foo=%` and other malformed headers before authentication (HTTP and WebSocket upgrade)', async () => {
-    const port = server.port;
+    const port = h.server.port;
     const plain = await rawRequest(port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: foo=%\r\n\r\n`);
     expect(plain).toMatch(/^HTTP\/1\.1 401 /);
     const upgrade = await rawRequest(
@@ -335,118 +302,90 @@ describe('headless host off loopback', () => {
     // A malformed cookie beside the right one does not lock the user out.
     const withToken = await rawRequest(
       port,
-      `GET /api HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nCookie: foo=%; layerwise_token_${port}=${server.token}\r\n\r\n`,
+      `GET /api HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nCookie: foo=%; layerwise_token_${port}=${h.server.token}\r\n\r\n`,
     );
     expect(withToken).toMatch(/^HTTP\/1\.1 101 /);
-    await expectSurvivesMalformed(server);
+    await expectSurvivesMalformed(h.server);
   });
 
   it('refuses to run without a token off loopback', async () => {
-    await expect(startHostServer({ handle: app.handle, onEvent: app.onEvent, imageFile: app.imageFile, rendererDir: null, host: '0.0.0.0', port: 0, token: null })).rejects.toThrow(/loopback address only/);
+    await expect(startHostServer({ handle: h.app.handle, onEvent: h.app.onEvent, imageFile: h.app.imageFile, rendererDir: null, host: '0.0.0.0', port: 0, token: null })).rejects.toThrow(/loopback address only/);
   });
 });
 
 describe('headless host on 127.0.0.1 by default: a token like Jupyter', () => {
-  let dir: TempDataDir;
-  let app: App;
-  let server: HostServer;
-  beforeAll(async () => {
-    dir = tempDataDir();
-    app = createApp({ dataDir: dir.root, launcher: new RecordingLauncher() });
-    server = await startHostServer({ handle: app.handle, onEvent: app.onEvent, imageFile: app.imageFile, rendererDir: null, port: 0 });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await app?.shutdown(1000);
-    dir?.cleanup();
-  });
+  const h = useTestHost();
 
   it('asks for a token on loopback too, prints it in the URL, and takes it from the URL, the cookie or the form', async () => {
-    expect(server.token).toMatch(/^[\w-]{24,}$/);
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`);
-    expect((await get(server.port, '/')).status).toBe(401);
-    expect((await get(server.port, `/image/thumb/${'0'.repeat(64)}`)).status).toBe(401);
-    await expect(connect(`ws://127.0.0.1:${server.port}/api`)).rejects.toThrow('refused: 401');
+    expect(h.server.token).toMatch(/^[\w-]{24,}$/);
+    expect(h.server.url).toBe(`http://127.0.0.1:${h.server.port}/?token=${h.server.token}`);
+    expect((await get(h.server.port, '/')).status).toBe(401);
+    expect((await get(h.server.port, `/image/thumb/${'0'.repeat(64)}`)).status).toBe(401);
+    await expect(connect(`ws://127.0.0.1:${h.server.port}/api`)).rejects.toThrow('refused: 401');
     // A browser without the token gets a form to paste it into (GET /?token=…), not a bare error.
-    const form = await get(server.port, '/', { Accept: 'text/html' });
+    const form = await get(h.server.port, '/', { Accept: 'text/html' });
     expect(form.status).toBe(401);
     expect(form.body.toString()).toMatch(/<form method="get" action="\/"><label>Token <input name="token"/);
     expect(String(form.headers['content-security-policy'])).toContain("default-src 'self'");
 
-    const page = await get(server.port, `/?token=${server.token}`);
+    const page = await get(h.server.port, `/?token=${h.server.token}`);
     expect(page.status).toBe(200);
     const cookie = String(page.headers['set-cookie']).split(';')[0];
     expect(String(page.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict/);
-    expect((await get(server.port, '/', { Cookie: cookie })).status).toBe(200);
-    const ws = await connect(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
+    expect((await get(h.server.port, '/', { Cookie: cookie })).status).toBe(200);
+    const ws = await connect(`ws://127.0.0.1:${h.server.port}/api?token=${h.server.token}`);
     expect(await call(ws, { id: 1, method: 'datasets.list', params: {} })).toEqual({ id: 1, result: [] });
     ws.close();
   });
 
-  it('survives malformed headers, cookies and URLs before authentication', () => expectSurvivesMalformed(server));
+  it('survives malformed headers, cookies and URLs before authentication', () => expectSurvivesMalformed(h.server));
 });
 
 describe.skipIf(!cifar)('back-pressure: clients that stop reading', () => {
-  let dir: TempDataDir;
-  let app: App;
-  let server: HostServer;
-  let datasetId: number;
   const events = new Emitter<ApiEvent>();
-  beforeAll(async () => {
-    dir = tempDataDir();
-    app = createApp({ dataDir: dir.root, launcher: new RecordingLauncher() });
-    // The app's events and, for the back-pressure test, events fired here.
-    const onEvent = (l: (e: ApiEvent) => void) => {
+  // The app's events and, for the back-pressure test, events fired here.
+  const h = useTestHost({
+    onEvent: (app) => (l: (e: ApiEvent) => void) => {
       const a = app.onEvent(l);
       const b = events.event(l);
       return { dispose: () => (a.dispose(), b.dispose()) };
-    };
-    server = await startHostServer({ handle: app.handle, onEvent, imageFile: app.imageFile, rendererDir: null, port: 0 });
-    const input = tempDir();
-    tinyCifarFolder(input.path, ['airplane', 'cat'], 20);
-    const { jobId } = await app.datasets.startImport({ path: input.path, name: 'forty' });
-    datasetId = (await app.datasets.waitForImport(jobId)).datasetId!;
-    input.cleanup();
-  });
-  afterAll(async () => {
-    await server?.close();
-    await app?.shutdown(1000);
-    dir?.cleanup();
+    },
+    dataset: { name: 'forty', classes: ['airplane', 'cat'], perClass: 20 },
   });
 
   it('a client that stops reading is disconnected with 1008 and a reason; the host stays within its cap and keeps answering', async () => {
-    const url = `ws://127.0.0.1:${server.port}/api?token=${server.token}`;
+    const url = `ws://127.0.0.1:${h.server.port}/api?token=${h.server.token}`;
     const slow = await connect(url);
     const closed = new Promise<{ code: number; reason: string }>((resolve) => slow.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     slow.on('error', () => undefined);
     (slow as unknown as { _socket: import('node:net').Socket })._socket.pause(); // stops reading
     // Each reply is tens of kB (the dataset's items); ask for far more than the cap.
-    const request = JSON.stringify({ id: 1, method: 'datasets.items', params: { datasetId, offset: 0, limit: 5000 } });
+    const request = JSON.stringify({ id: 1, method: 'datasets.items', params: { datasetId: h.datasetId, offset: 0, limit: 5000 } });
     const one = (await call(await connect(url), JSON.parse(request))) as { result: unknown };
     const replyBytes = JSON.stringify(one).length;
     const count = Math.ceil((4 * MAX_CLIENT_BUFFER_BYTES) / replyBytes);
     let peak = 0;
-    const watch = setInterval(() => (peak = Math.max(peak, server.stats().bufferedBytes)), 5);
+    const watch = setInterval(() => (peak = Math.max(peak, h.server.stats().bufferedBytes)), 5);
     try {
-      for (let i = 0; i < count && server.stats().slowClientsClosed === 0; i++) {
+      for (let i = 0; i < count && h.server.stats().slowClientsClosed === 0; i++) {
         slow.send(request);
         if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
       }
-      await expect.poll(() => server.stats().slowClientsClosed, { timeout: 20_000 }).toBe(1);
+      await expect.poll(() => h.server.stats().slowClientsClosed, { timeout: 20_000 }).toBe(1);
       // Progress events of a training run meanwhile: coalesced, not queued.
       for (let step = 0; step < 2000; step++) events.fire({ event: 'run.progress', payload: { runId: 7, epoch: 0, epochs: 1, step, totalSteps: 2000, loss: 1, samplesPerSec: 1, etaSeconds: 1 } });
     } finally {
       clearInterval(watch);
     }
-    peak = Math.max(peak, server.stats().bufferedBytes);
+    peak = Math.max(peak, h.server.stats().bufferedBytes);
     console.log(`back-pressure: ${count} requests of ${replyBytes} B replies; peak queued ${(peak / 2 ** 20).toFixed(2)} MiB (cap ${MAX_CLIENT_BUFFER_BYTES / 2 ** 20} MiB)`);
     expect(peak).toBeLessThanOrEqual(MAX_CLIENT_BUFFER_BYTES + replyBytes + 64 * 1024);
-    expect(server.stats().clients).toBe(1); // the one we asked with; the slow one is out
+    expect(h.server.stats().clients).toBe(1); // the one we asked with; the slow one is out
 
     // Another client is answered at once.
     const other = await connect(url);
     const t0 = performance.now();
-    expect(await call(other, { id: 2, method: 'datasets.list', params: {} })).toMatchObject({ id: 2, result: [{ id: datasetId }] });
+    expect(await call(other, { id: 2, method: 'datasets.list', params: {} })).toMatchObject({ id: 2, result: [{ id: h.datasetId }] });
     expect(performance.now() - t0).toBeLessThan(1000);
 
     // Once the slow client reads again, it finds the reason after what was queued.
@@ -458,7 +397,7 @@ describe.skipIf(!cifar)('back-pressure: clients that stop reading', () => {
   });
 
   it('run.progress to a slow client is coalesced (newest per run kept), other clients get every event', async () => {
-    const url = `ws://127.0.0.1:${server.port}/api?token=${server.token}`;
+    const url = `ws://127.0.0.1:${h.server.port}/api?token=${h.server.token}`;
     const slow = await connect(url);
     const fast = await connect(url);
     const got = { slow: [] as number[], fast: [] as number[] };
@@ -471,17 +410,17 @@ describe.skipIf(!cifar)('back-pressure: clients that stop reading', () => {
     const sock = (slow as unknown as { _socket: import('node:net').Socket })._socket;
     sock.pause();
     // Fill the slow client's queue past the soft limit with replies it does not read.
-    const request = JSON.stringify({ id: 1, method: 'datasets.items', params: { datasetId, offset: 0, limit: 5000 } });
+    const request = JSON.stringify({ id: 1, method: 'datasets.items', params: { datasetId: h.datasetId, offset: 0, limit: 5000 } });
     // (the kernel's socket buffers take the first few MB; then the host's queue grows)
-    const baseline = server.stats().bufferedBytes;
-    for (let i = 0; i < 5000 && server.stats().bufferedBytes - baseline < 2 * 1024 * 1024; i++) {
+    const baseline = h.server.stats().bufferedBytes;
+    for (let i = 0; i < 5000 && h.server.stats().bufferedBytes - baseline < 2 * 1024 * 1024; i++) {
       slow.send(request);
       if (i % 50 === 49) await new Promise((r) => setTimeout(r, 10));
     }
-    await expect.poll(() => server.stats().bufferedBytes - baseline, { timeout: 10_000 }).toBeGreaterThan(1024 * 1024);
-    const coalescedBefore = server.stats().progressCoalesced;
+    await expect.poll(() => h.server.stats().bufferedBytes - baseline, { timeout: 10_000 }).toBeGreaterThan(1024 * 1024);
+    const coalescedBefore = h.server.stats().progressCoalesced;
     for (let step = 0; step < 500; step++) events.fire({ event: 'run.progress', payload: { runId: 9, epoch: 0, epochs: 1, step, totalSteps: 500, loss: 1, samplesPerSec: 1, etaSeconds: 1 } });
-    expect(server.stats().progressCoalesced - coalescedBefore).toBeGreaterThan(400);
+    expect(h.server.stats().progressCoalesced - coalescedBefore).toBeGreaterThan(400);
     sock.resume();
     await expect.poll(() => got.slow.at(-1), { timeout: 10_000 }).toBe(499);
     await expect.poll(() => got.fast.length, { timeout: 10_000 }).toBe(500);

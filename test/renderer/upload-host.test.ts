@@ -6,15 +6,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createPinia, setActivePinia } from 'pinia';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MAX_MESSAGE_BYTES, startHostServer, type HostServer } from '../../src/main/host/server';
-import { createApp, type App } from '../../src/main/services/app';
+import { MAX_MESSAGE_BYTES } from '../../src/main/host/server';
 import { setApi } from '../../src/renderer/api';
 import { WsClient, type WebSocketCtor } from '../../src/renderer/api/client';
 import { useLabelingStore } from '../../src/renderer/stores/labeling';
-import { sharedData, tempDataDir, tempDir, type TempDataDir } from '../helpers';
-import { cifar, RecordingLauncher, tinyCifarFolder } from '../main/runs-helpers';
+import { sharedData } from '../helpers';
+import { useTestHost } from '../helpers/host';
+import { cifar } from '../main/runs-helpers';
 
 const hymenoptera = sharedData('hymenoptera');
 
@@ -33,25 +33,7 @@ function fiftyPhotos(): { name: string; path: string; size: number }[] {
 }
 
 describe.skipIf(!cifar || !hymenoptera)('uploads from the UI through a real host', () => {
-  let dir: TempDataDir;
-  let app: App;
-  let server: HostServer;
-  let datasetId: number;
-  beforeAll(async () => {
-    dir = tempDataDir();
-    app = createApp({ dataDir: dir.root, launcher: new RecordingLauncher() });
-    server = await startHostServer({ handle: app.handle, onEvent: app.onEvent, imageFile: app.imageFile, rendererDir: null, port: 0 });
-    const input = tempDir();
-    tinyCifarFolder(input.path, ['airplane', 'cat'], 2);
-    const { jobId } = await app.datasets.startImport({ path: input.path, name: 'drop target' });
-    datasetId = (await app.datasets.waitForImport(jobId)).datasetId!;
-    input.cleanup();
-  });
-  afterAll(async () => {
-    await server?.close();
-    await app?.shutdown(1000);
-    dir?.cleanup();
-  });
+  const h = useTestHost({ dataset: { name: 'drop target', classes: ['airplane', 'cat'], perClass: 2 } });
 
   it('dropping 50 photos (≥ 20 MB) uploads them all: every batch fits the frame limit', async () => {
     const photos = fiftyPhotos();
@@ -59,7 +41,7 @@ describe.skipIf(!cifar || !hymenoptera)('uploads from the UI through a real host
     expect(photos).toHaveLength(50);
     expect(bytes).toBeGreaterThanOrEqual(20e6);
     const files = photos.map((p) => new File([readFileSync(p.path)], p.name, { type: 'image/jpeg' }));
-    const client = new WsClient(`ws://127.0.0.1:${server.port}/api?token=${server.token}`, { WebSocket: WebSocket as unknown as WebSocketCtor });
+    const client = new WsClient(`ws://127.0.0.1:${h.server.port}/api?token=${h.server.token}`, { WebSocket: WebSocket as unknown as WebSocketCtor });
     // The size of every frame the client sends.
     const sent: number[] = [];
     const send = WebSocket.prototype.send;
@@ -70,16 +52,16 @@ describe.skipIf(!cifar || !hymenoptera)('uploads from the UI through a real host
     try {
       setActivePinia(createPinia());
       setApi(client);
-      const before = app.datasets.get(datasetId).itemCount;
+      const before = h.app.datasets.get(h.datasetId!).itemCount;
       const t0 = performance.now();
-      const result = await useLabelingStore().uploadFiles(datasetId, files);
+      const result = await useLabelingStore().uploadFiles(h.datasetId!, files);
       console.log(`upload: 50 photos, ${(bytes / 1e6).toFixed(1)} MB, ${sent.length} frames (largest ${(Math.max(...sent) / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
       expect(result.error).toBeNull();
       expect(result.skipped).toEqual([]);
       expect(result.done).toBe(50);
       expect(result.imported + result.duplicates).toBe(50);
       expect(result.imported).toBe(new Set(photos.map((p) => p.path)).size);
-      expect(app.datasets.get(datasetId).itemCount).toBe(before + result.imported);
+      expect(h.app.datasets.get(h.datasetId!).itemCount).toBe(before + result.imported);
       expect(Math.max(...sent)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     } finally {
       WebSocket.prototype.send = send;
