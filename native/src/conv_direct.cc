@@ -4,6 +4,9 @@
 //  - as many outputs as a vector has lanes (cout = VW), in the executor, alone or with the pool.
 // Sums run in im2col's order, so the numbers equal the GEMM path's up to its blocking; a max
 // pool is taken before bias and ReLU (both monotone: the same numbers as conv → pool).
+// (One file of ~465 lines: every kernel here shares the anonymous-namespace templates above it —
+// withConstant's run-time → template dispatch, the padded row bands, pool2x2Follows — which a
+// split would have to publish in a header for a single caller each.)
 #include <type_traits>
 
 #include "kernels.h"

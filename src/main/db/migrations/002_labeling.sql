@@ -1,4 +1,4 @@
--- Layerwise schema v2: labeling (issue 4). Additive only: every v1 row keeps its meaning.
+-- Layerwise schema v2: labeling (the labeling page: classes, per-item labels and their undo history). Additive only: every v1 row keeps its meaning.
 -- Times are Unix seconds (REAL).
 
 -- One user action on labels (assign, merge, class delete, accepted suggestion): the unit
