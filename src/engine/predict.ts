@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { INFERENCE_FILE, type InferenceTiming } from '../shared/pipelines';
 import { compileInference } from './infer';
 import type { LoadedPack } from './pack-reader';
 import { preprocessInto, type InputRange } from './preprocess';
@@ -16,15 +17,21 @@ export const PREDICTIONS_FILE = 'predictions.f32';
 /**
  * Softmax probabilities of `model` (inference mode, inputs in `range`: ./preprocess.ts) for every item of `pack` in pack order,
  * written to `<outDir>/predictions.f32` as little-endian float32, count × numClasses
- * (this runs only on little-endian hosts: x86-64 and ARM64).
+ * (this runs only on little-endian hosts: x86-64 and ARM64). `<outDir>/inference.json` records
+ * the wall time per image of that pass (preprocessing, forward pass and softmax of every item in
+ * batches of `batchSize`, model compilation included): the Pipelines table's inference time of a network.
  * @returns the file path, the item count and the class count.
  * @throws Error when the folder is not writable or the backend fails.
  */
 export async function writePredictions(model: tfl.LayersModel, pack: LoadedPack, outDir: string, batchSize = 500, range: InputRange = 'unit'): Promise<{ path: string; count: number; numClasses: number }> {
   const { count, height, width, channels, numClasses } = pack.meta;
+  const t0 = performance.now();
   const out = await probabilities(model, pack.pixels, count, [height, width, channels], numClasses, batchSize, range);
+  const seconds = (performance.now() - t0) / 1000;
   const path = join(outDir, PREDICTIONS_FILE);
   writeFileSync(path, Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+  const timing: InferenceTiming = { secondsPerImage: count > 0 ? seconds / count : 0, images: count, batchSize: Math.max(1, Math.min(batchSize, count)), backend: tf.getBackend() };
+  writeFileSync(join(outDir, INFERENCE_FILE), JSON.stringify(timing));
   return { path, count, numClasses };
 }
 

@@ -4,6 +4,7 @@ import DatasetsView from './views/DatasetsView.vue';
 import DatasetView from './views/DatasetView.vue';
 import LabelingView from './views/LabelingView.vue';
 import NewRunView from './views/NewRunView.vue';
+import PipelinesView from './views/PipelinesView.vue';
 import RunsView from './views/RunsView.vue';
 import RunView from './views/RunView.vue';
 import SweepNewView from './views/SweepNewView.vue';
@@ -21,6 +22,7 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
       { path: '/runs', name: 'runs', component: RunsView, meta: { title: 'Runs' } },
       { path: '/runs/new', name: 'new-run', component: NewRunView, meta: { title: 'New run' } },
       { path: '/runs/:id(\\d+)', name: 'run', component: RunView, props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'Run' } },
+      { path: '/pipelines', name: 'pipelines', component: PipelinesView, meta: { title: 'Pipelines' } },
       { path: '/compare', name: 'compare', component: CompareView, meta: { title: 'Compare' } },
       { path: '/sweeps', name: 'sweeps', component: SweepsView, meta: { title: 'Sweeps' } },
       { path: '/sweeps/new', name: 'sweep-new', component: SweepNewView, meta: { title: 'New sweep' } },

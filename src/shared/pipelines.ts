@@ -22,7 +22,7 @@ export const PipelineRowSchema = z.object({
   testAccuracy: z.number().nullable(),
   /** Seconds from start to finish (a network: training; a baseline: features, fit and predictions). */
   trainingSeconds: z.number().nullable(),
-  /** Milliseconds to classify one image (a baseline's measured pipeline; null for a network, whose throughput is measured while training). */
+  /** Milliseconds to classify one image: a baseline's measured pipeline (features unless cached, then the classifier); a network's pass over every item after training (InferenceTiming); null when not recorded. */
   inferenceMsPerImage: z.number().nullable(),
   /** Trainable numbers: a network's parameters; a baseline's standardizer, PCA and classifier (BaselineReport.parameters). */
   parameters: z.number().int().nullable(),
@@ -46,3 +46,19 @@ export function macroF1(counts: readonly (readonly number[])[]): number | null {
   }
   return f1.length ? f1.reduce((a, b) => a + b, 0) / f1.length : null;
 }
+
+/**
+ * What a network run's final prediction pass took (`<run>/inference.json`, src/engine/predict.ts):
+ * wall seconds per image of preprocessing + forward pass + softmax over every pack item in
+ * batches of `batchSize` on `backend`, model compilation included.
+ */
+/** Name of that file in a run's folder. */
+export const INFERENCE_FILE = 'inference.json';
+
+export const InferenceTimingSchema = z.object({
+  secondsPerImage: z.number().nonnegative(),
+  images: z.number().int().nonnegative(),
+  batchSize: z.number().int().positive(),
+  backend: z.string(),
+});
+export type InferenceTiming = z.infer<typeof InferenceTimingSchema>;

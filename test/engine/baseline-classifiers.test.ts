@@ -110,6 +110,8 @@ describe('classifiers', () => {
   it('random forest fits rings (≥ 90 %), is reproducible from its seed, and finds the informative feature', () => {
     const rf = fit({ type: 'randomForest', nEstimators: 30 }, train.X, train.y, 2);
     expect(accuracy(rf.predictProba(test.X), test.y, 2)).toBeGreaterThanOrEqual(0.9);
+    // Rings need several splits per tree: at least a root and two leaves in each of the 30 trees, two numbers a node.
+    expect(rf.parameters).toBeGreaterThanOrEqual(2 * 30 * 3);
     expect(Array.from(fit({ type: 'randomForest', nEstimators: 30 }, train.X, train.y, 2).predictProba(test.X))).toEqual(Array.from(rf.predictProba(test.X)));
     const r = mulberry32(11);
     const X = Array.from({ length: 300 }, () => [gauss(r), gauss(r), gauss(r), gauss(r)]);

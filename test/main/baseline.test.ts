@@ -87,7 +87,7 @@ describe.skipIf(!models || !hymen)('layerwise baseline: MobileNet features + PCA
 
     const app = createApp({ dataDir: dir.root, host: 'headless' });
     try {
-      const table = (await app.handle('runs.pipelines', { datasetId: 1 })) as { rows: { runId: number; kind: string; accuracy: number | null; macroF1: number | null; parameters: number | null; split: string | null }[] };
+      const table = (await app.handle('runs.pipelines', { datasetId: 1 })) as { rows: { runId: number; kind: string; accuracy: number | null; macroF1: number | null; parameters: number | null; split: string | null; inferenceMsPerImage: number | null }[] };
       expect(table.rows.map((r) => r.kind).sort()).toEqual(['classic', 'features', 'features', 'features', 'network']);
       for (const r of table.rows) {
         expect(r.split).toBe('val');
@@ -96,6 +96,8 @@ describe.skipIf(!models || !hymen)('layerwise baseline: MobileNet features + PCA
         expect(r.parameters).toBeGreaterThan(0);
       }
       expect(table.rows.find((r) => r.runId === first.runId)!.accuracy).toBeCloseTo(first.valAccuracy, 10);
+      // Every row has an inference time per image: a baseline's pipeline, a network's final prediction pass (inference.json).
+      for (const r of table.rows) expect(r.inferenceMsPerImage, `run ${r.runId} (${r.kind})`).toBeGreaterThan(0);
       // The per-item predictions feed the confusion matrix as a network's do.
       const cm = (await app.handle('runs.confusion', { runId: classic.runId })) as { counts: number[][] };
       expect(cm.counts.flat().reduce((a, b) => a + b, 0)).toBe(153);

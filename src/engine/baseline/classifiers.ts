@@ -177,7 +177,8 @@ function countNodes(o: unknown): number {
   if (Array.isArray(o)) return o.reduce((a: number, x) => a + countNodes(x), 0);
   const r = o as Record<string, unknown>;
   const here = 'splitColumn' in r || 'distribution' in r ? 1 : 0;
-  return here + countNodes(r.estimators) + countNodes(r.root) + countNodes(r.left) + countNodes(r.right);
+  // The forest's JSON is { baseModel: { estimators: [{ root: { left, right } }] } }.
+  return here + countNodes(r.baseModel) + countNodes(r.estimators) + countNodes(r.root) + countNodes(r.left) + countNodes(r.right);
 }
 
 /**

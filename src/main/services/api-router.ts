@@ -40,7 +40,7 @@ export interface ApiServices {
   /** Answer of `system.info`. */
   systemInfo(): MaybePromise<Result<'system.info'>>;
   datasets: ApiDatasets;
-  runs: Pick<RunService, 'list' | 'get' | 'start' | 'cancel' | 'resume' | 'rerun' | 'lrRange' | 'augmentPreview' | 'metrics' | 'compare' | 'update' | 'delete' | 'baselineReport'>;
+  runs: Pick<RunService, 'list' | 'get' | 'start' | 'cancel' | 'resume' | 'rerun' | 'lrRange' | 'augmentPreview' | 'metrics' | 'compare' | 'update' | 'delete' | 'baselineReport' | 'inferenceTiming'>;
   labels: Pick<LabelService, 'assign' | 'undo' | 'redo' | 'history' | 'exclude' | 'move' | 'upload' | 'addClass' | 'updateClass' | 'mergeClasses' | 'deleteClass' | 'resolveSuggestion'>;
   quality: Pick<QualityService, 'listVersions' | 'diff' | 'nearDuplicates' | 'confusion' | 'listSuggestions'>;
   sweeps: Pick<SweepService, 'create' | 'list' | 'get' | 'cancel' | 'queue' | 'setConcurrency'>;

@@ -2,17 +2,18 @@
  * `runs.pipelines` (issue 11): the Pipelines table of one dataset version — every run of any
  * kind (src/shared/run-kinds.ts) with its held-out accuracy and macro-F1 (from its stored
  * predictions' confusion matrix: test, else val; src/shared/pipelines.ts), training seconds,
- * inference time per image (a baseline's measured pipeline) and parameter count.
+ * inference time per image (a baseline's measured pipeline; a network's final prediction pass,
+ * `<run>/inference.json`) and parameter count.
  */
 import type { RunDetail, RunSummary } from '../../shared/api';
 import { ApiError } from '../../shared/errors';
-import { macroF1, type PipelineRow } from '../../shared/pipelines';
+import { macroF1, type InferenceTiming, type PipelineRow } from '../../shared/pipelines';
 import { describeBaseline, isBaselineSpec, parseAnyRunSpec, runKindOf, type AnyRunSpec, type BaselineReport } from '../../shared/run-kinds';
 import { describeModel, modelTotals, PRESET_LABELS, type RunSpec } from '../../shared/spec';
 import type { QualityService } from './quality';
 
 export interface PipelineDeps {
-  runs: { list(p: { datasetId?: number }): RunSummary[]; get(runId: number): RunDetail; baselineReport(runId: number): BaselineReport | null };
+  runs: { list(p: { datasetId?: number }): RunSummary[]; get(runId: number): RunDetail; baselineReport(runId: number): BaselineReport | null; inferenceTiming(runId: number): InferenceTiming | null };
   quality: Pick<QualityService, 'confusion'>;
 }
 
@@ -28,6 +29,7 @@ function networkParameters(spec: RunSpec): number | null {
 function rowOf(deps: PipelineDeps, run: RunSummary, spec: AnyRunSpec): PipelineRow {
   const baseline = isBaselineSpec(spec);
   const report = baseline && run.status === 'completed' ? deps.runs.baselineReport(run.id) : null;
+  const timing = !baseline && run.status === 'completed' ? deps.runs.inferenceTiming(run.id) : null;
   let split: PipelineRow['split'] = null;
   let accuracy: number | null = null;
   let f1: number | null = null;
@@ -47,7 +49,7 @@ function rowOf(deps: PipelineDeps, run: RunSummary, spec: AnyRunSpec): PipelineR
     runId: run.id,
     name: run.name,
     kind: runKindOf(spec),
-    pipeline: baseline ? describeBaseline(spec) : (PRESET_LABELS[spec.model.preset] ?? spec.model.preset) + (spec.pretrained ? ` (${spec.pretrained.backbone}, fine-tuned)` : ''),
+    pipeline: baseline ? describeBaseline(spec) : spec.pretrained ? `${spec.pretrained.backbone}, fine-tuned` : (PRESET_LABELS[spec.model.preset] ?? spec.model.preset),
     status: run.status,
     datasetVersionId: run.datasetVersionId,
     split,
@@ -56,7 +58,7 @@ function rowOf(deps: PipelineDeps, run: RunSummary, spec: AnyRunSpec): PipelineR
     valAccuracy: run.bestValAccuracy,
     testAccuracy: run.testAccuracy,
     trainingSeconds: run.durationSeconds,
-    inferenceMsPerImage: report ? 1000 * report.inferenceSecondsPerImage : null,
+    inferenceMsPerImage: report ? 1000 * report.inferenceSecondsPerImage : timing ? 1000 * timing.secondsPerImage : null,
     parameters: baseline ? (report?.parameters ?? null) : networkParameters(spec),
   };
 }

@@ -11,6 +11,7 @@ import type { DatasetDetail } from '../../../shared/api';
 import type { BaselineJob } from '../../../shared/engine-protocol';
 import { SpecError } from '../../../shared/errors';
 import { readTflite } from '../../../shared/models/tflite';
+import { INFERENCE_FILE, InferenceTimingSchema, type InferenceTiming } from '../../../shared/pipelines';
 import { fineTuneSpec } from '../../../shared/pretrained';
 import { BaselineReportSchema, describeBaseline, type BackboneFeatures, type BaselineReport, type BaselineRunSpec } from '../../../shared/run-kinds';
 
@@ -76,5 +77,13 @@ export function readBaselineReport(runDir: string): BaselineReport | null {
   const f = join(runDir, 'baseline.json');
   if (!existsSync(f)) return null;
   const r = BaselineReportSchema.safeParse(JSON.parse(readFileSync(f, 'utf8')));
+  return r.success ? r.data : null;
+}
+
+/** The `inference.json` a network run's prediction pass wrote in `runDir` (src/engine/predict.ts), or null when there is none. */
+export function readInferenceTiming(runDir: string): InferenceTiming | null {
+  const f = join(runDir, INFERENCE_FILE);
+  if (!existsSync(f)) return null;
+  const r = InferenceTimingSchema.safeParse(JSON.parse(readFileSync(f, 'utf8')));
   return r.success ? r.data : null;
 }

@@ -46,7 +46,8 @@ import { defaultConcurrency, engineThreads } from './threads';
 import { INTERRUPTED, planSweep, requestCancelFromOwner } from './recovery';
 import { runSummary, RunStore, type RunResults } from './store';
 import { assertBackend, assertPretrainedFile, assertTrainable, rawDatasetId } from './validate';
-import { baselineJob, baselineRunRow, readBaselineReport } from './baseline';
+import { baselineJob, baselineRunRow, readBaselineReport, readInferenceTiming } from './baseline';
+import type { InferenceTiming } from '../../../shared/pipelines';
 import { isBaselineSpec, parseAnyRunSpec, type AnyRunSpec, type BaselineReport } from '../../../shared/run-kinds';
 
 export { exitReason } from './engine';
@@ -345,6 +346,11 @@ export class RunService implements Disposable {
   baselineReport(runId: number): BaselineReport | null {
     if (!this.store.row(runId)) throw new ApiError('not_found', `run ${runId} not found`, 'runId');
     return readBaselineReport(join(this.paths.runs, String(runId)));
+  }
+
+  /** A network run's final prediction pass timing (`<run>/inference.json`); null when none was written (a baseline, a run before this was recorded, a Slurm run). */
+  inferenceTiming(runId: number): InferenceTiming | null {
+    return readInferenceTiming(join(this.paths.runs, String(runId)));
   }
 
   get(runId: number): RunDetail {
