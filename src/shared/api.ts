@@ -297,6 +297,8 @@ export const RunSummarySchema = z.object({
   /** Accuracy under PGD at `robustEpsilon` (/255) on validation images (metric val_robust_accuracy) at the tested epoch, else the last measured; null when not measured (issue 10). */
   valRobustAccuracy: z.number().nullable().optional(),
   robustEpsilon: z.number().nullable().optional(),
+  /** A fine-tune's pre-trained backbone (spec.pretrained.backbone), else null: the Runs list names the model by it (src/shared/model-name.ts). */
+  backbone: z.string().nullable().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 

@@ -127,6 +127,8 @@ describe.skipIf(!existsSync(hymen) || !existsSync(models))('fine-tune a pre-trai
     await page.getByTestId('run-results').scrollIntoViewIfNeeded();
     await shot(page, 'pretrained-04-completed');
 
+    // The model is named as the New-run form named it, on the run page and in the Runs list (not "Custom").
+    expect(await page.getByTestId('run-model-name').innerText()).toMatch(/^mobilenet_v1_0\.5_160_quant fine-tune · 160×160×3 → 2 classes$/);
     expect(await page.getByTestId('run-pretrained').innerText()).toContain('Pre-trained mobilenet_v1_0.5_160_quant, inputs in [−1, 1], frozen up to MobilenetV1/Conv2d_12_pointwise');
     const runArch = page.getByTestId('run-architecture');
     expect(await runArch.locator('[data-testid=arch-node][data-frozen=true]').count()).toBe(25);
@@ -173,6 +175,11 @@ describe.skipIf(!existsSync(hymen) || !existsSync(models))('fine-tune a pre-trai
     await page.getByTestId('run-classify').scrollIntoViewIfNeeded();
     await page.waitForTimeout(300);
     await shot(page, 'pretrained-07-classified');
+
+    // The Runs list names the model as the run page does.
+    await page.getByTestId('nav-runs').click();
+    await expect.poll(() => page.getByTestId('run-row-model').allInnerTexts(), { timeout: 30_000 }).toEqual(['mobilenet_v1_0.5_160_quant fine-tune']);
+    await shot(page, 'pretrained-08-runs-list');
     expect(consoleErrors).toEqual([]);
   }, 900_000);
 });

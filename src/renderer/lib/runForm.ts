@@ -379,14 +379,8 @@ export function serverIssues(e: unknown, f: RunForm, model: ModelSpec | null, ed
   return mergeIssues(errorIssues(Object.assign(new Error(text), field ? { field } : {}), f, model, edited, null));
 }
 
-/** How a stored spec's model is named: the preset's display name; an MLP with its hidden layers. */
-export function presetLabel(preset: string, model?: ModelSpec): string {
-  if (preset === 'mlp' && model) {
-    const hidden = toGraph(model).nodes.filter((node) => node.layer.type === 'dense').length - 1;
-    return `MLP (${hidden} hidden)`;
-  }
-  return (PRESET_LABELS as Record<string, string>)[preset] ?? preset;
-}
+/** How a run's model is named (src/shared/model-name.ts). */
+export { presetLabel } from '../../shared/model-name';
 
 /** The graph form of a model spec: a layer list becomes its chain of named nodes (./graph.ts toGraph, implicit flattens as nodes). */
 export function graphForm(model: ModelSpec): ModelSpec {

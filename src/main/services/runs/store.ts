@@ -8,7 +8,7 @@ import type { Metric, RunStatus, RunSummary } from '../../../shared/api';
 import { now, type Db } from '../../db/db';
 
 /** A run row with its dataset's name and val_robust_accuracy (at the tested epoch, else the last measured) and robust ε from the metrics and spec (issue 10). */
-const RUN_SELECT = `SELECT r.*, d.name AS dataset_name, (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.name = 'val_robust_accuracy' AND m.step IS NULL ORDER BY m.epoch = r.best_epoch DESC, m.epoch DESC LIMIT 1) AS val_robust_accuracy, json_extract(r.spec, '$.training.adversarial.robustEpsilon') AS robust_epsilon FROM runs r JOIN datasets d ON d.id = r.dataset_id`;
+const RUN_SELECT = `SELECT r.*, d.name AS dataset_name, (SELECT value FROM metrics m WHERE m.run_id = r.id AND m.name = 'val_robust_accuracy' AND m.step IS NULL ORDER BY m.epoch = r.best_epoch DESC, m.epoch DESC LIMIT 1) AS val_robust_accuracy, json_extract(r.spec, '$.training.adversarial.robustEpsilon') AS robust_epsilon, json_extract(r.spec, '$.pretrained.backbone') AS backbone FROM runs r JOIN datasets d ON d.id = r.dataset_id`;
 
 export interface RunRow {
   id: number;
@@ -40,6 +40,8 @@ export interface RunRow {
   /** From the metrics: val_robust_accuracy at the tested epoch (else the last measured); the spec's robust ε (/255). */
   val_robust_accuracy?: number | null;
   robust_epsilon?: number | null;
+  /** The spec's pretrained.backbone (a fine-tune), else null. */
+  backbone?: string | null;
 }
 
 /** A metric sample of one run. */
@@ -285,5 +287,6 @@ export function runSummary(r: RunRow): RunSummary {
     resumed: r.resumed ?? 0,
     valRobustAccuracy: r.val_robust_accuracy ?? null,
     robustEpsilon: r.robust_epsilon ? r.robust_epsilon : null,
+    backbone: r.backbone ?? null,
   };
 }
