@@ -76,6 +76,13 @@ describe('run filters', () => {
     expect(Math.round(a.values[6]!)).toBe(1);
   });
 
+  it('a fine-tune that trains every layer (freezeUpTo null) reads "none (train all)" on its axis, not "null"', () => {
+    const ft = (id: number, freezeUpTo: string | null) => ({ id, spec: { pretrained: { backbone: 'mobilenet', freezeUpTo } } }) as unknown as CompareRun;
+    const a = fieldAxis([ft(1, null), ft(2, 'MobilenetV1/Conv2d_11_pointwise/Relu6')], 'pretrained.freezeUpTo');
+    expect(a.kind).toBe('category');
+    expect(a.categories).toEqual(['none (train all)', 'MobilenetV1/Conv2d_11_pointwise/Relu6']);
+  });
+
   it('learning rates read as people write them', () => {
     expect([0.001, 0.0005, 0.1, 0.05, 1e-5].map(formatLogTick)).toEqual(['1e-3', '5e-4', '0.1', '0.05', '1e-5']);
   });
