@@ -5,16 +5,18 @@
  * `layerwise engine-job DIR` forking the real engine, the message files and their ingest into a
  * real SQLite file, on real CIFAR-10 images.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runEngineJob } from '../../src/main/host/engine-job';
 import { createApp, type App } from '../../src/main/services/app';
 import { engineThreads } from '../../src/main/services/runs/threads';
 import type { ExecutorSettings, SlurmJobInfo } from '../../src/shared/executor';
-import type { Metric, RunDetail } from '../../src/shared/api';
+import type { RunDetail } from '../../src/shared/api';
 import { buildPreset, type RunSpecInput } from '../../src/shared/spec';
 import { tempDataDir, tempDir, type TempDataDir } from '../helpers';
-import { cifar, tinyCifarFolder } from './runs-helpers';
+import { epochNumbers, until } from '../helpers/slurm';
+import { cifar, scriptLauncher, tinyCifarFolder } from './runs-helpers';
 
 const FAKE = resolve(__dirname, '../fixtures/fake-slurm');
 const THREADS = engineThreads(1);
@@ -28,22 +30,6 @@ function spec(datasetId: number, epochs: number): RunSpecInput {
     backend: 'auto',
   };
 }
-
-/** Epoch metrics (and test metrics) as comparable strings, timings left out. */
-function numbers(ms: Metric[]): string[] {
-  return ms
-    .filter((m) => m.step === null && m.name !== 'epoch_seconds' && m.name !== 'samples_per_sec')
-    .map((m) => `${m.name}|${m.epoch}|${m.value}`)
-    .sort();
-}
-
-const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 120_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 describe.skipIf(!cifar)('Slurm executor on a fake cluster', () => {
   let dir: TempDataDir;
@@ -117,8 +103,8 @@ describe.skipIf(!cifar)('Slurm executor on a fake cluster', () => {
     const a = app.runs.get(local);
     const b = app.runs.get(remote) as RunDetail;
     // Same spec and seed, same thread count: the same numbers.
-    expect(numbers(app.runs.metrics(remote))).toEqual(numbers(app.runs.metrics(local)));
-    expect(numbers(app.runs.metrics(remote)).length).toBeGreaterThan(6);
+    expect(epochNumbers(app.runs.metrics(remote))).toEqual(epochNumbers(app.runs.metrics(local)));
+    expect(epochNumbers(app.runs.metrics(remote)).length).toBeGreaterThan(6);
     expect(b.testAccuracy).toBe(a.testAccuracy);
     // Step losses: one per step, as locally.
     const steps = (id: number): number[] => app.runs.metrics(id).filter((m) => m.name === 'loss').map((m) => m.value);
@@ -201,8 +187,28 @@ describe.skipIf(!cifar)('Slurm executor on a fake cluster', () => {
     expect(end.status).toBe('completed');
     const resumedJob = JSON.parse(readFileSync(join((await info())!.jobDir, 'job.json'), 'utf8')) as { resume?: { epoch: number } };
     expect(resumedJob.resume).toEqual({ epoch: fromEpoch });
-    expect(numbers(app.runs.metrics(id))).toEqual(numbers(app.runs.metrics(whole)));
+    expect(epochNumbers(app.runs.metrics(id))).toEqual(epochNumbers(app.runs.metrics(whole)));
     expect(app.runs.get(id).testAccuracy).toBe(app.runs.get(whole).testAccuracy);
+  });
+
+  it('engine-job: an engine ended by SIGTERM (Slurm signals every process of a job) writes no failure of its own; one that dies by itself says why', { timeout: 60_000 }, async () => {
+    // The time-limit test was flaky: Slurm's SIGTERM reaches engine-job and the engine at once, and
+    // when the engine's exit was seen first, engine-job wrote "engine exited with signal SIGTERM" as the run's error.
+    const from = join(stage, 'jobs', readdirSync(join(stage, 'jobs'))[0]!, 'job.json');
+    const ends = async (name: string, source: string): Promise<{ code: number; messages: string }> => {
+      const d = tempDir();
+      try {
+        copyFileSync(from, join(d.path, 'job.json'));
+        const code = await runEngineJob(d.path, { launcher: scriptLauncher(d.path, name, source), signals: [] });
+        return { code, messages: readFileSync(join(d.path, 'messages.jsonl'), 'utf8') };
+      } finally {
+        d.cleanup();
+      }
+    };
+    expect(await ends('sigterm', "process.on('message', () => process.kill(process.pid, 'SIGTERM'));")).toEqual({ code: 143, messages: '' });
+    const died = await ends('exit3', "process.on('message', () => process.exit(3));");
+    expect(died.code).toBe(3);
+    expect(JSON.parse(died.messages.trim())).toEqual({ type: 'failed', error: 'engine exited with code 3' });
   });
 
   it('a host restarted while its job trains follows the job again to its end', { timeout: 300_000 }, async () => {

@@ -4,8 +4,8 @@
  * entry, protocol and code), and appends each of its messages to DIR/messages.jsonl (one
  * fsync'd JSON line each; services/executors/job-files.ts), which the host ingests. It never
  * opens a database. DIR/cancel (written by the host) asks the engine to stop between steps;
- * SIGTERM (scancel, Slurm's time limit) stops the engine at once and leaves the end to Slurm's
- * record. Exit code: the engine's (0 after `done`), 143 after SIGTERM.
+ * SIGTERM (scancel, Slurm's time limit; Slurm sends it to the engine as well) stops the engine at
+ * once and leaves the end to Slurm's record. Exit code: the engine's (0 after `done`), 143 after SIGTERM.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -60,7 +60,10 @@ export async function runEngineJob(dir: string, opts: { launcher?: EngineLaunche
     engine.onExit((exit) => {
       clearInterval(cancelTimer);
       for (const s of signals) process.off(s, onSignal);
-      // An engine that died by itself: its reason, as a local run records it. Killed by Slurm: Slurm's record says why.
+      // Slurm signals every process of the job (scancel, time limit), the engine too: whichever exit is
+      // seen first here, an engine ended by SIGTERM / SIGINT was stopped from outside and Slurm's record says why.
+      if (exit.signal === 'SIGTERM' || exit.signal === 'SIGINT') terminated = true;
+      // An engine that died by itself: its reason, as a local run records it.
       if (!ended && !terminated) log.append({ type: 'failed', error: exitReason(exit) });
       log.close();
       resolve(terminated ? 143 : (exit.code ?? 1));
