@@ -30,3 +30,18 @@ export function table(header: string[], rows: string[][]): string[] {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
+/** A number with `digits` decimals; "—" for null, undefined or not finite. */
+export function fmt(n: number | null | undefined, digits = 4): string {
+  return n === null || n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits);
+}
+/** A fraction as a percentage with 2 decimals (0.9123 → "91.23%"); "—" for null / undefined. */
+export function pct(n: number | null | undefined): string {
+  return n === null || n === undefined ? '—' : `${(n * 100).toFixed(2)}%`;
+}
+/** Seconds in words as the CLI prints them: "12.3s", "4m05s", "2h03m"; "—" for null. */
+export function duration(s: number | null): string {
+  if (s === null) return '—';
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}

@@ -9,7 +9,7 @@
  *   layerwise resume <run>
  *   layerwise describe --spec <file> | --preset <preset> --input-size HxWxC --classes K
  *   layerwise sweep --spec <file> --grid PATH=V1,V2 [--random N --range PATH=LO:HI[:log]] [--seeds K] [--concurrency C]  (cli-sweep.ts)
- *   layerwise runs [--dataset <id|name>]
+ *   layerwise runs [--dataset <id|name>]  (cli-lists.ts, with datasets and split)
  *   layerwise compare <run> <run>... [--json]
  *   layerwise attack <run> [--method fgsm,pgd] [--eps 0,1,2,4,8] [--steps K] [--split test] [--target none|next|CLASS] [--json]  (cli-attack.ts)
  *   layerwise export <run> --format onnx|tfjs [--out DIR] [--zip]  |  layerwise predict <run> FILE|DIR... [--top 5] [--json|--csv]  (cli-export.ts)
@@ -29,7 +29,8 @@ import { createApp, type App, type AppOptions } from '../services/app';
 import { serveUntilSignalled } from './serve';
 import { isLoopback } from './server';
 import { bnUnsettledWarning, defaultLearningRate, parseRunSpec, RUN_DEFAULTS, type RunSpecInput } from '../../shared/spec';
-import { int, num, parseInputSize, table } from './cli-args';
+import { duration, fmt, int, num, parseInputSize, pct } from './cli-args';
+import { registerListCommands } from './cli-lists';
 import { findDataset, modelRunSpec, presetRunSpec, waitForImport, type PresetRunOptions } from './workflows';
 import { importNoticeLines, previewLines } from './cli-import';
 import { checkRunSpec, inFile, mergeRunSpec, modelOfFile, PRESETS, readSpecFile, TRAINING_FLAGS, type TrainingFlag } from './cli-spec';
@@ -70,19 +71,6 @@ const defaultIO: CliIO = {
   out: (l) => process.stdout.write(`${l}\n`),
   err: (l) => process.stderr.write(`${l}\n`),
 };
-
-function fmt(n: number | null | undefined, digits = 4): string {
-  return n === null || n === undefined || !Number.isFinite(n) ? '—' : n.toFixed(digits);
-}
-function pct(n: number | null | undefined): string {
-  return n === null || n === undefined ? '—' : `${(n * 100).toFixed(2)}%`;
-}
-function duration(s: number | null): string {
-  if (s === null) return '—';
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}
 
 /**
  * Run the CLI with `argv` (as process.argv: node, script, args…).
@@ -331,61 +319,7 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
   registerBaselineCommand(program, { ...io, onInterrupt }, withApp, dataDirOption);
   registerExportCommands(program, io, withApp, dataDirOption);
 
-  program
-    .command('runs')
-    .description('list runs')
-    .option('--dataset <id|name>', 'only runs of this dataset')
-    .addOption(dataDirOption())
-    .action(async (o: { dataset?: string; dataDir?: string }) =>
-      withApp(o.dataDir, async (app) => {
-        const datasetId = o.dataset ? (await findDataset(app, o.dataset)).id : undefined;
-        const runs = (await app.handle('runs.list', datasetId === undefined ? {} : { datasetId })) as RunSummary[];
-        if (runs.length === 0) {
-          io.out('no runs yet: start one with `layerwise train --dataset <id> --preset linear`');
-          return 0;
-        }
-        const rows = runs.map((r) => [String(r.id), r.name, r.datasetName, r.preset, r.status, pct(r.testAccuracy), pct(r.bestValAccuracy), duration(r.durationSeconds), r.backend ?? '—']);
-        for (const l of table(['id', 'name', 'dataset', 'preset', 'status', 'test acc', 'best val', 'time', 'backend'], rows)) io.out(l);
-        return 0;
-      }),
-    );
-
-  program
-    .command('datasets')
-    .description('list datasets')
-    .addOption(dataDirOption())
-    .action(async (o: { dataDir?: string }) =>
-      withApp(o.dataDir, async (app) => {
-        const list = (await app.handle('datasets.list', {})) as DatasetSummary[];
-        if (list.length === 0) io.out('no datasets yet: `layerwise import <folder>`');
-        else {
-          const rows = list.map((d) => [String(d.id), d.name, String(d.itemCount), String(d.excludedCount ?? 0), String(d.classCount), `${d.counts.train}/${d.counts.val}/${d.counts.test}`, d.typicalShape ? d.typicalShape.join('×') : '—']);
-          for (const l of table(['id', 'name', 'images', 'excluded', 'classes', 'train/val/test', 'shape'], rows)) io.out(l);
-        }
-        return 0;
-      }),
-    );
-
-  program
-    .command('split')
-    .description('reassign the splits of a dataset: random percentages (seeded, stratified per class) or the splits the files came with')
-    .argument('<dataset>', 'dataset id or name')
-    .addOption(new Option('--mode <mode>', 'random, or given (the folders’ own train/val/test)').choices(['random', 'given']).default('random'))
-    .option('--train <pct>', 'percentage for training', num(0, 100), 80)
-    .option('--val <pct>', 'percentage for validation', num(0, 100), 10)
-    .option('--test <pct>', 'percentage for testing', num(0, 100), 10)
-    .option('--val-from-train <pct>', "given mode: percentage of train moved to val when the source has no val split", num(0, 90), 10)
-    .option('--seed <n>', 'random seed', int(0, 2 ** 31 - 1), 0)
-    .addOption(dataDirOption())
-    .action(async (ref: string, o: { mode: 'random' | 'given'; train: number; val: number; test: number; valFromTrain: number; seed: number; dataDir?: string }) =>
-      withApp(o.dataDir, async (app) => {
-        const ds = await findDataset(app, ref);
-        const split = { mode: o.mode, train: o.train, val: o.val, test: o.test, valFromTrain: o.valFromTrain, seed: o.seed };
-        const d = (await app.handle('datasets.setSplit', { datasetId: ds.id, split })) as DatasetSummary;
-        io.out(`dataset ${d.id} "${d.name}": train ${d.counts.train}, val ${d.counts.val}, test ${d.counts.test}`);
-        return 0;
-      }),
-    );
+  registerListCommands(program, io, withApp, dataDirOption);
 
   program
     .command('serve')
