@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { mount } from '@vue/test-utils';
 import ParallelCoords from '../../src/renderer/components/ParallelCoords.vue';
+import EChart from '../../src/renderer/components/EChart.vue';
 import type { CompareRun } from '../../src/shared/api';
 import { buildPreset, parseRunSpec } from '../../src/shared/spec';
 import { configTable } from '../../src/shared/compare';
@@ -34,5 +35,23 @@ describe('ParallelCoords field choices', () => {
     expect(offered().filter((p) => p.startsWith('model.nodes.'))).toEqual([]);
     await w.get('[data-testid="parallel-show-all"]').setValue(true);
     expect(offered().length).toBe(paths.length);
+  });
+
+  it('a long node name is cut on its axis (no overlap with the next one) and whole, escaped, in the line tooltip', () => {
+    const long = 'MobilenetV1/MobilenetV1/Conv2d_11_pointwise/Relu6<b>';
+    const ft = (id: number, freezeUpTo: string | null): CompareRun => {
+      const r = cmp(id, 'mlp', 0.001);
+      return { ...r, spec: { ...r.spec, pretrained: { freezeUpTo } } as unknown as CompareRun['spec'] };
+    };
+    const runs = [ft(1, long), ft(2, null)];
+    const w = mount(ParallelCoords, { props: { runs, paths: ['pretrained.freezeUpTo'] }, global: { stubs: { EChart: true } } });
+    const option = w.findComponent(EChart).props('option') as { parallelAxis: { name: string; axisLabel: { width?: number; overflow?: string; formatter: (v: number) => string } }[]; tooltip: { formatter: (p: unknown) => string } };
+    const axis = option.parallelAxis[0];
+    expect(axis.name).toBe('freezeUpTo');
+    expect(axis.axisLabel.overflow).toBe('truncate');
+    expect(axis.axisLabel.width).toBeGreaterThan(0);
+    expect([0, 1].map((k) => axis.axisLabel.formatter(k))).toEqual([long, 'none (train all)']);
+    const tip = option.tooltip.formatter({ name: '#1 run', dataIndex: 0 });
+    expect(tip).toBe('#1 run<br>pretrained.freezeUpTo: MobilenetV1/MobilenetV1/Conv2d_11_pointwise/Relu6&lt;b&gt;');
   });
 });
