@@ -509,6 +509,8 @@ export const events = {
   'run.status': z.object({ runId: Id, status: RunStatusSchema, backend: z.string().nullable(), error: z.string().nullable() }),
   'run.progress': z.object({ runId: Id, ...StepProgressShape }),
   'run.metrics': z.object({ runId: Id, metrics: z.array(MetricSchema) }),
+  /** A features or classic run moved on (src/engine/baseline/job.ts): phase 'features' (done of total images), 'fit', 'predict' (fractions). */
+  'run.baselineProgress': z.object({ runId: Id, phase: z.string(), done: z.number(), total: z.number() }),
   /** Labels, classes, exclusions or splits of a dataset changed (from any client). */
   'dataset.changed': z.object({ datasetId: Id, what: z.enum(['labels', 'classes', 'items', 'splits']) }),
   /** An engine job (inspect, attack) moved on / ended. */

@@ -27,7 +27,8 @@ export const SvmSpecSchema = z
     /** Platt-scaled class probabilities (libsvm -b 1); false: one-hot of the decision. */
     probability: z.boolean().default(true).meta({ label: 'Probabilities' }),
   })
-  .strict();
+  .strict()
+  .meta({ label: 'SVM' });
 
 /** Random forest (Breiman 2001; ml-random-forest). `maxFeatures`: fraction of features tried per split; absent: √features / features. */
 export const RandomForestSpecSchema = z
@@ -39,7 +40,8 @@ export const RandomForestSpecSchema = z
     /** Fraction of the training set each tree sees (with replacement). */
     maxSamples: z.number().gt(0).max(1).default(1).meta({ label: 'Samples per tree (fraction)' }),
   })
-  .strict();
+  .strict()
+  .meta({ label: 'Random forest' });
 
 /** Multinomial logistic (softmax) regression by full-batch gradient descent on the mean cross-entropy + ½·l2·‖W‖² (bias not penalised). */
 export const LogisticRegressionSpecSchema = z
@@ -49,7 +51,8 @@ export const LogisticRegressionSpecSchema = z
     learningRate: z.number().positive().max(100).default(0.5).meta({ label: 'Learning rate' }),
     epochs: int(1, 100_000).default(300).meta({ label: 'Iterations' }),
   })
-  .strict();
+  .strict()
+  .meta({ label: 'Logistic regression' });
 
 export const ClassifierSpecSchema = z.discriminatedUnion('type', [SvmSpecSchema, RandomForestSpecSchema, LogisticRegressionSpecSchema]);
 export type ClassifierSpec = z.infer<typeof ClassifierSpecSchema>;

@@ -105,4 +105,30 @@ describe.skipIf(!models || !hymen)('layerwise baseline: MobileNet features + PCA
       await app.dispose();
     }
   }, 900_000);
+
+  it('a features run reports its phases (features n / N) and cancels during the feature extraction', async () => {
+    const app = createApp({ dataDir: dir.root, host: 'headless' });
+    try {
+      // MobileNet v1 0.75/192: not cached by the test above, so its 398 images are extracted now.
+      const spec = { kind: 'features', datasetId: 1, classifier: { type: 'svm' }, backbone: { file: join(models!, 'mobilenet_v1_0.75_192_quant.tflite'), node: 'MobilenetV1/Logits/AvgPool_1a', inputRange: 'symmetric' }, inputShape: [192, 192, 3] };
+      const seen: { phase: string; done: number; total: number }[] = [];
+      let runId = 0;
+      const cancelled = new Promise<void>((resolve) => {
+        app.onEvent((e) => {
+          if (e.event !== 'run.baselineProgress' || e.payload.runId !== runId) return;
+          seen.push(e.payload);
+          if (e.payload.phase === 'features' && seen.length === 1) void app.handle('runs.cancel', { runId }).then(() => resolve());
+        });
+      });
+      ({ runId } = (await app.handle('runs.start', { spec })) as { runId: number });
+      await cancelled;
+      const final = await app.runs.waitFor(runId);
+      expect(final.status).toBe('cancelled');
+      expect(seen[0]).toMatchObject({ phase: 'features', total: 398 });
+      expect(seen[0].done).toBeLessThan(398);
+      expect(seen.some((p) => p.phase === 'fit')).toBe(false);
+    } finally {
+      await app.dispose();
+    }
+  }, 300_000);
 });

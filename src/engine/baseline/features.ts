@@ -56,7 +56,7 @@ export async function packFeatures(spec: BaselineRunSpec, pack: LoadedPack, cach
       return { dim, count, values: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)), cached: true };
     }
   }
-  const out = spec.kind === 'classic' ? descriptorFeatures(spec, pack, signal, progress) : await backboneFeatures(spec.backbone, pack, signal, progress);
+  const out = spec.kind === 'classic' ? await descriptorFeatures(spec, pack, signal, progress) : await backboneFeatures(spec.backbone, pack, signal, progress);
   if (!out) return null;
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
@@ -66,7 +66,8 @@ export async function packFeatures(spec: BaselineRunSpec, pack: LoadedPack, cach
   return { ...out, cached: false };
 }
 
-function descriptorFeatures(spec: Extract<BaselineRunSpec, { kind: 'classic' }>, pack: LoadedPack, signal: AbortSignal, progress: (done: number, total: number) => void): Omit<FeatureMatrix, 'cached'> | null {
+/** Descriptors of every item; every 64 items it reports progress and yields to the event loop, so a `cancel` message is read. */
+async function descriptorFeatures(spec: Extract<BaselineRunSpec, { kind: 'classic' }>, pack: LoadedPack, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Omit<FeatureMatrix, 'cached'> | null> {
   const { count, height, width, channels } = pack.meta;
   const size = height * width * channels;
   let values: Float32Array | null = null;
@@ -84,7 +85,10 @@ function descriptorFeatures(spec: Extract<BaselineRunSpec, { kind: 'classic' }>,
       values.set(p, at);
       at += p.length;
     }
-    if (i % 64 === 63 || i === count - 1) progress(i + 1, count);
+    if (i % 64 === 63 || i === count - 1) {
+      progress(i + 1, count);
+      await yieldToEventLoop();
+    }
   }
   return { dim, count, values: values ?? new Float32Array(0) };
 }
@@ -138,11 +142,15 @@ async function backboneFeatures(b: BackboneFeatures, pack: LoadedPack, signal: A
       y.dispose();
       values.set(data, from * dim);
       progress(from + n, count);
+      await yieldToEventLoop();
     }
   } finally {
     model.dispose();
   }
   return { dim, count, values: values ?? new Float32Array(0) };
 }
+
+/** A macrotask turn, so the process reads its messages (a `cancel`) between batches: the cpu / wasm backends' `data()` resolves as a microtask. */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const pixels = (pack: LoadedPack, from: number, n: number, size: number): Uint8Array => pack.pixels.subarray(from * size, (from + n) * size);

@@ -24,6 +24,8 @@ export const useRunsStore = defineStore('runs', () => {
   /** Per-step losses per run, by step (from step metrics and progress events). */
   const stepLoss = ref<Record<number, Map<number, number>>>({});
   const progress = ref<Record<number, RunProgress>>({});
+  /** A features or classic run's latest phase (features n / N, fit, predict), by run id. */
+  const baselineProgress = ref<Record<number, { phase: string; done: number; total: number }>>({});
   /** Bumped whenever a run's metrics change, so charts can redraw cheaply. */
   const metricsVersion = ref<Record<number, number>>({});
 
@@ -77,6 +79,9 @@ export const useRunsStore = defineStore('runs', () => {
         const best = bestValAccuracy(e.metrics);
         const cur = list.value.find((r) => r.id === e.runId)?.bestValAccuracy ?? details.value[e.runId]?.bestValAccuracy ?? null;
         if (best !== null && (cur === null || best > cur)) patchSummary(e.runId, { bestValAccuracy: best });
+      }),
+      api.on('run.baselineProgress', (p) => {
+        baselineProgress.value[p.runId] = { phase: p.phase, done: p.done, total: p.total };
       }),
       api.on('run.progress', (p) => {
         progress.value[p.runId] = p;
@@ -205,5 +210,5 @@ export const useRunsStore = defineStore('runs', () => {
     delete details.value[runId];
   }
 
-  return { list, loaded, listError, details, detailErrors, metrics, stepLoss, progress, metricsVersion, init, dispose, fetchList, fetchDetail, fetchDetailOnce, fetchMetrics, refreshRun, start, cancel, resume, rerun, lrRange, augmentPreview, update, remove, addMetrics };
+  return { list, loaded, listError, details, detailErrors, metrics, stepLoss, progress, baselineProgress, metricsVersion, init, dispose, fetchList, fetchDetail, fetchDetailOnce, fetchMetrics, refreshRun, start, cancel, resume, rerun, lrRange, augmentPreview, update, remove, addMetrics };
 });

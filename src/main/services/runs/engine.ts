@@ -72,6 +72,8 @@ export interface EngineMessageSink {
   finish(runId: number, status: RunStatus, error: string | null, results: RunResults): void;
   fireStatus(runId: number, status: RunStatus, backend: string | null, error: string | null): void;
   fireProgress(payload: Omit<Extract<EngineToMain, { type: 'progress' }>, 'type'> & { runId: number }): void;
+  /** A baseline job's phase and count (`jobProgress` of src/engine/baseline/job.ts). */
+  fireBaselineProgress?(payload: { runId: number; phase: string; done: number; total: number }): void;
   /** The run's folder (`runs/<id>/`), named when the engine failed writing into it. */
   runDir(runId: number): string;
 }
@@ -108,6 +110,9 @@ export function handleEngineMessage(sink: EngineMessageSink, run: ActiveRun, msg
       }
       break;
     }
+    case 'jobProgress':
+      sink.fireBaselineProgress?.({ runId: id, phase: msg.phase, done: msg.done, total: msg.total });
+      break;
     case 'metrics':
       sink.metrics.addEpoch(id, msg, t);
       sink.metrics.flush();

@@ -44,7 +44,7 @@ import { lastWholeCheckpoint } from './resume';
 import { runAugmentPreview, runLrRange } from './lr-range';
 import { defaultConcurrency, engineThreads } from './threads';
 import { INTERRUPTED, planSweep, requestCancelFromOwner } from './recovery';
-import { runSummary, RunStore, type RunResults } from './store';
+import { runSummary, RunStore, type RunResults, type RunRow } from './store';
 import { assertBackend, assertPretrainedFile, assertTrainable, rawDatasetId } from './validate';
 import { baselineJob, baselineRunRow, readBaselineReport, readInferenceTiming } from './baseline';
 import type { InferenceTiming } from '../../../shared/pipelines';
@@ -155,6 +155,7 @@ export class RunService implements Disposable {
       finish: (runId, status, error, results) => this.finish(runId, status, error, results),
       fireStatus: (runId, status, backend, error) => this.fireStatus(runId, status, backend, error),
       fireProgress: (payload) => this.emitter.fire({ event: 'run.progress', payload }),
+      fireBaselineProgress: (payload) => this.emitter.fire({ event: 'run.baselineProgress', payload }),
       runDir: (runId) => join(this.paths.runs, String(runId)),
     };
     this.owner = ownerOf(opts.db, opts.heartbeatMs);
@@ -536,18 +537,25 @@ export class RunService implements Disposable {
     }
   }
 
+  /**
+   * The spec stored with a run, parsed as a run is started or followed (a spec stored before
+   * fields were added gets their defaults). @returns null, the run failed with the reason, when it no longer parses.
+   */
+  private storedSpec(row: RunRow): AnyRunSpec | null {
+    try {
+      return parseAnyRunSpec(JSON.parse(row.spec));
+    } catch (err) {
+      this.finish(row.id, 'failed', `the stored spec is no longer valid: ${(err as Error).message}`, {});
+      return null;
+    }
+  }
+
   /** Pack the run's dataset version, launch an engine and send it the job; a failure before the engine runs fails the run. */
   private async startRun(runId: number): Promise<void> {
     const row = this.store.row(runId);
     if (!row) return;
-    // Parsed: a spec stored before fields were added gets their defaults.
-    let spec: AnyRunSpec;
-    try {
-      spec = parseAnyRunSpec(JSON.parse(row.spec));
-    } catch (err) {
-      this.finish(runId, 'failed', `the stored spec is no longer valid: ${(err as Error).message}`, {});
-      return;
-    }
+    const spec = this.storedSpec(row);
+    if (!spec) return;
     const run = activeRun(runId, spec);
     this.active.set(runId, run);
     try {
@@ -608,10 +616,8 @@ export class RunService implements Disposable {
     const row = this.store.row(runId);
     const found = row ? this.reattacher?.reattach(runId) : null;
     if (!row || !found) return;
-    let spec: AnyRunSpec;
-    try {
-      spec = parseAnyRunSpec(JSON.parse(row.spec));
-    } catch {
+    const spec = this.storedSpec(row);
+    if (!spec) {
       found.engine.kill();
       return;
     }
