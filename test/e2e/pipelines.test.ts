@@ -7,7 +7,7 @@
  * (the last global pooling), PCA 64 → linear SVM, completed with ≥ 90 % on validation (the
  * CLI test's bar); the Pipelines page of the dataset lists the three runs, each with accuracy,
  * macro-F1, training time, inference time per image and parameter count, sorts by accuracy
- * (features first), and a row opens its run. Screenshots: test-output/e2e/pipelines-*.png.
+ * (features first); Compare shows the three; a row opens its run. Screenshots: test-output/e2e/pipelines-*.png.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -119,7 +119,16 @@ describe.skipIf(!existsSync(hymen) || !existsSync(models))('baselines from the U
     expect(nums).toEqual([...nums].sort((a, b) => a - b));
     await shot(page, 'pipelines-06-sorted-by-parameters');
 
+    // Compare takes runs of every kind: one summary row each, the confusion matrices side by side.
+    const ids = await page.getByTestId('pipeline-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run-id')));
+    await page.goto(`${host.url.split('#')[0]}#/compare?runs=${ids.join(',')}`);
+    await page.getByTestId('compare-page').waitFor();
+    await expect.poll(() => page.getByTestId('summary-row').count(), { timeout: 20_000 }).toBe(3);
+    await shot(page, 'pipelines-07-compare');
+
     // A row opens its run.
+    await page.getByTestId('nav-pipelines').click();
+    await page.getByTestId('pipelines-dataset').selectOption({ label: 'hymenoptera' });
     await page.locator('[data-testid="pipeline-row"][data-kind="network"]').click();
     await page.waitForURL(networkUrl, { timeout: 10_000 });
     expect(consoleErrors).toEqual([]);
