@@ -7,9 +7,10 @@
  * (src/engine/infer.ts) when it can, as the engine does, and through tfjs as well.
  * Executor A/B switches: LAYERWISE_INFER_PER_OP=1 (one native call per op), LAYERWISE_INFER_NO_FUSE=1
  * (one call, without the fused conv + pool and direct 16-output conv), LAYERWISE_INFER_CHUNK=n (images per task).
- * Run: npx tsx bench/profile.ts [M1|M2|M3|M4] [train|infer] [repeats] [--stock-bn] [--stock-relu]
+ * Run: npx tsx bench/profile.ts [M1|M2|M3|M4] [train|infer] [repeats] [--stock-bn] [--stock-relu] [--stock-opt]
  * --stock-bn: unregister the native training batch-norm kernels (src/engine/kernels/batch-norm.ts),
  * so batch-norm layers train through tfjs' moments + FusedBatchNorm and its op-built gradient (A/B).
+ * --stock-opt: tf.train.adam's own update instead of the engine's (src/engine/train.ts makeOptimizer: one native kernel per variable).
  * --stock-relu: unregister LwReluGrad (src/engine/kernels/relu.ts), so the Relu gradient is tfjs' Step · Cast · Multiply (A/B).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,6 +19,7 @@ import { RELU_GRAD } from '../src/engine/kernels/relu';
 import { initBackend } from '../src/engine/backend';
 import { compileInference } from '../src/engine/infer';
 import { buildModel, crossEntropyFromLogits, trainableVariables } from '../src/engine/model';
+import { makeOptimizer } from '../src/engine/train';
 import { BATCH, benchModel, type ModelName } from './models';
 
 const med = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1];
@@ -25,7 +27,8 @@ const med = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1]
 async function main(): Promise<void> {
   const stockBn = process.argv.includes('--stock-bn');
   const stockRelu = process.argv.includes('--stock-relu');
-  const args = process.argv.slice(2).filter((a) => a !== '--stock-bn' && a !== '--stock-relu');
+  const stockOpt = process.argv.includes('--stock-opt');
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--stock-'));
   const name = (args[0] ?? 'M1') as ModelName;
   const mode = args[1] ?? 'train';
   const reps = Number(args[2] ?? 20);
@@ -34,7 +37,7 @@ async function main(): Promise<void> {
   if (stockRelu && tf.getKernel(RELU_GRAD, 'wasm')) tf.unregisterKernel(RELU_GRAD, 'wasm');
   const { spec } = benchModel(name);
   const model = buildModel(spec, 1);
-  const opt = tf.train.adam(1e-3);
+  const opt = stockOpt ? tf.train.adam(1e-3) : makeOptimizer({ type: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
   const x = tf.randomUniform([BATCH, ...spec.inputShape], 0, 1, 'float32', 3) as tf.Tensor4D;
   const y = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32');
   const vars = trainableVariables(model);

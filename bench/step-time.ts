@@ -6,6 +6,8 @@
  * Run: LAYERWISE_THREADS=1 npx tsx bench/step-time.ts [M1|M2|M3|M4] [sgd|adam|infer] [steps]
  * sgd: momentum 0.9 at lr 0.01 (as the engine bench); adam: lr 1e-3 (as bench/profile.ts);
  * infer: one batch through the native inference executor (src/engine/infer.ts), as the bench times it.
+ * The optimizers are the engine's (src/engine/train.ts makeOptimizer: one native update kernel per variable);
+ * --stock-opt: tf.train's own (A/B of the fused update).
  * A/B against an older commit: `git archive <commit> | tar -x -C /tmp/base`, link every entry of
  * node_modules into /tmp/base/node_modules but layerwise-native (→ ../native), build it there
  * (`node-gyp rebuild --nodedir=/usr` in /tmp/base/native), copy this file to /tmp/base/bench,
@@ -15,18 +17,25 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/engine/backend';
 import { compileInference } from '../src/engine/infer';
 import { buildModel, crossEntropyFromLogits, trainableVariables } from '../src/engine/model';
+import { makeOptimizer } from '../src/engine/train';
 import { BATCH, benchModel, type ModelName } from './models';
 
 const med = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1];
 
 void (async () => {
-  const name = (process.argv[2] ?? 'M3') as ModelName;
-  const optName = process.argv[3] ?? 'sgd';
-  const steps = Number(process.argv[4] ?? 6);
+  const stockOpt = process.argv.includes('--stock-opt');
+  const argv = process.argv.filter((a) => a !== '--stock-opt');
+  const name = (argv[2] ?? 'M3') as ModelName;
+  const optName = argv[3] ?? 'sgd';
+  const steps = Number(argv[4] ?? 6);
   await initBackend('cpu');
   const { spec } = benchModel(name);
   const model = buildModel(spec, 1);
-  const opt = optName === 'adam' ? tf.train.adam(1e-3) : tf.train.momentum(0.01, 0.9);
+  const opt = stockOpt
+    ? optName === 'adam'
+      ? tf.train.adam(1e-3)
+      : tf.train.momentum(0.01, 0.9)
+    : makeOptimizer(optName === 'adam' ? { type: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } : { type: 'momentum', learningRate: 0.01, momentum: 0.9 });
   const x = tf.randomUniform([BATCH, ...spec.inputShape], 0, 1, 'float32', 3) as tf.Tensor4D;
   const y = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32');
   const vars = trainableVariables(model);

@@ -10,6 +10,7 @@ import { initBackend } from '../src/engine/backend';
 import { compileInference, type InferencePlan } from '../src/engine/infer';
 import { buildModel, crossEntropyFromLogits, penalisedKernels, trainableVariables, weightPenalty } from '../src/engine/model';
 import { Rng } from '../src/engine/random';
+import { makeOptimizer } from '../src/engine/train';
 import { toGraph } from '../src/shared/spec';
 import { BATCH, benchModel, type BenchTraining, type ModelName } from './models';
 import { peakRssMiB, serve, toB64 } from './common';
@@ -47,9 +48,15 @@ function makeStep(m: tfl.LayersModel, o: tf.Optimizer, training: BenchTraining):
 
 let step: (() => Promise<number>) | null = null;
 
-/** The optimizer of the bench settings: Adam, or SGD with momentum (tf.train.momentum, not Nesterov). */
-function makeOptimizer(t: BenchTraining): tf.Optimizer {
-  return t.optimizer === 'momentum' ? tf.train.momentum(t.learningRate, t.momentum) : tf.train.adam(t.learningRate, t.beta1, t.beta2, t.epsilon);
+/**
+ * The optimizer of the bench settings, built as the engine builds it (train.ts makeOptimizer: tfjs' Adam, or SGD with
+ * momentum, not Nesterov, with the update as one native kernel per variable). BENCH_STOCK_OPTIMIZER=1: tf.train's own (A/B).
+ */
+function makeBenchOptimizer(t: BenchTraining): tf.Optimizer {
+  if (process.env.BENCH_STOCK_OPTIMIZER === '1') return t.optimizer === 'momentum' ? tf.train.momentum(t.learningRate, t.momentum) : tf.train.adam(t.learningRate, t.beta1, t.beta2, t.epsilon);
+  return t.optimizer === 'momentum'
+    ? makeOptimizer({ type: 'momentum', learningRate: t.learningRate, momentum: t.momentum })
+    : makeOptimizer({ type: 'adam', learningRate: t.learningRate, beta1: t.beta1, beta2: t.beta2, epsilon: t.epsilon });
 }
 
 async function timed(n: number, f: () => Promise<unknown>): Promise<number[]> {
@@ -95,7 +102,7 @@ serve(async (cmd) => {
       x = tf.tensor4d(xs, [BATCH, h, w, c]);
       y = tf.tensor1d(ys, 'int32');
       model = buildModel(spec, SEED);
-      opt = makeOptimizer(training);
+      opt = makeBenchOptimizer(training);
       step = makeStep(model, opt, training);
       const weights = await Promise.all(model.trainableWeights.map(async (v) => ({ name: v.originalName, shape: v.shape, data: toB64((await v.read().data()) as Float32Array) })));
       // The graph as the engine builds it (a layer list's chain with its node names): what the PyTorch worker translates.
@@ -107,7 +114,7 @@ serve(async (cmd) => {
       const { spec } = benchModel(name, false);
       const training: BenchTraining = cmd.training;
       const m = buildModel(spec, SEED);
-      const o = makeOptimizer(training);
+      const o = makeBenchOptimizer(training);
       const s = makeStep(m, o, training);
       const losses: number[] = [];
       for (let i = 0; i < cmd.steps; i++) losses.push(await s());

@@ -13,6 +13,7 @@
         "src/depthwise.cc",
         "src/depthwise_vec.cc",
         "src/elementwise.cc",
+        "src/optimizer.cc",
         "src/batch_norm.cc",
         "src/reduce_tile.cc",
         "src/infer.cc",

@@ -137,6 +137,42 @@ napi_value Add(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// addBias(a, bias, y): y[r, c] = a[r, c] + bias[c], C = bias's length, a's size a multiple of it
+napi_value AddBias(napi_env env, napi_callback_info info) {
+  napi_value a[3];
+  F32 x, b, y;
+  if (!args(env, info, a) || !f32s(env, a, {&x, &b, &y}) || !sizeOk(env, y.n, x.n, "addBias: y too small") || !sizeOk(env, b.n, 1, "addBias: empty bias")) return nullptr;
+  if (x.n % b.n != 0) {
+    napi_throw_range_error(env, nullptr, "addBias: a's size is not a multiple of the bias length");
+    return nullptr;
+  }
+  addBias(x.p, b.p, y.p, (long)(x.n / b.n), (int)b.n);
+  return nullptr;
+}
+
+// adamUpdate(x, m, v, g, xo, mo, vo, scalars Float32Array [β₁, 1−β₁, β₂, 1−β₂, 1−β₁ᵗ, 1−β₂ᵗ, ε, −lr])
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  napi_value a[8];
+  F32 x, m, v, g, xo, mo, vo, s;
+  if (!args(env, info, a) || !f32s(env, a, {&x, &m, &v, &g, &xo, &mo, &vo, &s}) || !sizeOk(env, s.n, 8, "adamUpdate: scalars must hold 8 floats")) return nullptr;
+  for (const F32* t : {&m, &v, &g, &xo, &mo, &vo})
+    if (!sizeOk(env, t->n, x.n, "adamUpdate: every array must have x's size")) return nullptr;
+  const AdamScalars sc{s.p[0], s.p[1], s.p[2], s.p[3], s.p[4], s.p[5], s.p[6], s.p[7]};
+  adamUpdate(x.p, m.p, v.p, g.p, xo.p, mo.p, vo.p, (long)x.n, sc);
+  return nullptr;
+}
+
+// momentumUpdate(x, acc, g, xo, acco, scalars Float32Array [μ, −lr])
+napi_value MomentumUpdate(napi_env env, napi_callback_info info) {
+  napi_value a[6];
+  F32 x, acc, g, xo, acco, s;
+  if (!args(env, info, a) || !f32s(env, a, {&x, &acc, &g, &xo, &acco, &s}) || !sizeOk(env, s.n, 2, "momentumUpdate: scalars must hold 2 floats")) return nullptr;
+  for (const F32* t : {&acc, &g, &xo, &acco})
+    if (!sizeOk(env, t->n, x.n, "momentumUpdate: every array must have x's size")) return nullptr;
+  momentumUpdate(x.p, acc.p, g.p, xo.p, acco.p, (long)x.n, s.p[0], s.p[1]);
+  return nullptr;
+}
+
 // matmul(a, b, c, bias|null, dims Int32Array [batch, m, n, k, ta, tb, aBatched, bBatched, act])
 napi_value MatMul(napi_env env, napi_callback_info info) {
   napi_value a[5];
@@ -320,6 +356,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"relu", Activation<reluForward>},
       {"reluGrad", ActivationGrad<reluBackward>},
       {"add", Add},
+      {"addBias", AddBias},
+      {"adamUpdate", AdamUpdate},
+      {"momentumUpdate", MomentumUpdate},
       {"reduce", Reduce},
       {"tile", Tile},
       {"maxPool", MaxPool},

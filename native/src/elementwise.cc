@@ -1,20 +1,8 @@
 // Element-wise activations fused with their gradients (one pass each instead of tfjs' chain of
-// broadcast compare / cast / multiply kernels), threaded over chunks: ReLU6, ReLU; and add (same shapes, or a scalar).
+// broadcast compare / cast / multiply kernels), threaded over chunks: ReLU6, ReLU; and add (same shapes, a scalar, or a bias over the last axis).
 #include "kernels.h"
 
 namespace lw {
-
-namespace {
-constexpr long kChunk = 1 << 14;  // elements per task: 64 KiB of floats
-template <class F>
-void chunked(long n, F&& f) {
-  const int tasks = (int)((n + kChunk - 1) / kChunk);
-  parallel(tasks, workers(tasks), [&](int t, int) {
-    const long i0 = (long)t * kChunk, i1 = std::min(n, i0 + kChunk);
-    f(i0, i1);
-  });
-}
-}  // namespace
 
 /** y = min(max(x, 0), 6) (ReLU6; NaN stays NaN as in tfjs' minimum(6, relu(x))). */
 void relu6Forward(const float* x, float* y, long n) {
@@ -75,6 +63,20 @@ void addSame(const float* a, const float* b, float* y, long n) {
 void addScalar(const float* a, float s, float* y, long n) {
   chunked(n, [&](long i0, long i1) {
     for (long i = i0; i < i1; i++) y[i] = a[i] + s;
+  });
+}
+
+/** y[r, c] = a[r, c] + bias[c] (a conv / dense bias: tfjs-layers adds it as a broadcast Add under autograd). */
+void addBias(const float* a, const float* bias, float* y, long rows, int C) {
+  const long rowsPerTask = std::max(1L, kElementChunk / C);
+  const int tasks = (int)((rows + rowsPerTask - 1) / rowsPerTask);
+  parallel(tasks, workers(tasks), [&](int t, int) {
+    const long r0 = (long)t * rowsPerTask, r1 = std::min(rows, r0 + rowsPerTask);
+    for (long r = r0; r < r1; r++) {
+      const float* ar = a + r * C;
+      float* yr = y + r * C;
+      for (int c = 0; c < C; c++) yr[c] = ar[c] + bias[c];
+    }
   });
 }
 

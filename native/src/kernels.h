@@ -9,7 +9,8 @@
 //   conv_filter_direct.cc  the filter gradient of stride-1 convs with 16 / 32 / 64 outputs, directly
 //   pooling.cc      max pool and its gradient
 //   depthwise.cc    depthwise convolution forward / input gradient / filter gradient
-//   elementwise.cc  ReLU6, ReLU and their gradients, one pass each; add (same shapes or a scalar)
+//   elementwise.cc  ReLU6, ReLU and their gradients, one pass each; add (same shapes, a scalar, a bias)
+//   optimizer.cc    Adam and SGD-momentum updates, one pass per variable
 //   batch_norm.cc   batch normalization (training forward / backward, inference)
 //   reduce_tile.cc  Sum / Mean over a run of axes in double, Tile
 //   infer.cc        the inference executor (a whole graph plan in one call; infer.h)
@@ -22,6 +23,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -234,6 +236,17 @@ void depthwiseBackpropFilter(const Conv& c, const float* x, const float* dy, flo
 
 // ---------------------------------------------------------------- element-wise (elementwise.cc)
 
+constexpr long kElementChunk = 1 << 14;  // elements per task of an element-wise pass: 64 KiB of floats
+/** f(i0, i1) over [0, n) in chunks of kElementChunk, on the pool (element-wise passes: elementwise.cc, optimizer.cc). */
+template <class F>
+void chunked(long n, F&& f) {
+  const int tasks = (int)((n + kElementChunk - 1) / kElementChunk);
+  parallel(tasks, workers(tasks), [&](int t, int) {
+    const long i0 = (long)t * kElementChunk, i1 = std::min(n, i0 + kElementChunk);
+    f(i0, i1);
+  });
+}
+
 /** y = min(max(x, 0), 6) over n floats. */
 void relu6Forward(const float* x, float* y, long n);
 /** dx = dy where 0 < x < 6, else 0. */
@@ -246,6 +259,19 @@ void reluBackward(const float* dy, const float* x, float* dx, long n);
 void addSame(const float* a, const float* b, float* y, long n);
 /** y = a + s over n floats. */
 void addScalar(const float* a, float s, float* y, long n);
+/** y[r, c] = a[r, c] + bias[c] over rows × C floats (a bias broadcast over the last axis). */
+void addBias(const float* a, const float* bias, float* y, long rows, int C);
+
+// ---------------------------------------------------------------- optimizer updates (optimizer.cc)
+
+/** Adam's float32 scalars, as tfjs makes them: 1 − β as a double rounded once, 1 − β^t from its float32 β^t. */
+struct AdamScalars {
+  float beta1, oneMinusBeta1, beta2, oneMinusBeta2, oneMinusAccBeta1, oneMinusAccBeta2, epsilon, negLearningRate;
+};
+/** Adam (Kingma & Ba 2015, Alg. 1, tfjs' form): m' = β₁m + (1−β₁)g, v' = β₂v + (1−β₂)g², x' = x − lr·(m'/(1−β₁ᵗ))/(√(v'/(1−β₂ᵗ)) + ε). */
+void adamUpdate(const float* x, const float* m, const float* v, const float* g, float* xo, float* mo, float* vo, long n, const AdamScalars& s);
+/** SGD with momentum (tfjs' form, not Nesterov): a' = μ·a + g, x' = (−lr)·a' + x. */
+void momentumUpdate(const float* x, const float* acc, const float* g, float* xo, float* acco, long n, float momentum, float negLearningRate);
 
 // ---------------------------------------------------------------- max pool (pooling.cc)
 

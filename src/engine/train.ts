@@ -11,6 +11,7 @@ import { adversarialTrainer } from './attack-train';
 import { augmentBatch, isIdentity } from './augment';
 import { loadCheckpointWeights, loadTrainState, saveCheckpoint, saveTrainState } from './checkpoint';
 import { compileInference } from './infer';
+import { FusedAdamOptimizer, FusedMomentumOptimizer } from './kernels/optimizer';
 import { buildModel, crossEntropyFromLogits, penalisedKernels, setDropoutSeeds, trainableVariables, weightPenalty } from './model';
 import { readPack, type LoadedPack } from './pack-reader';
 import { writePredictions } from './predict';
@@ -40,18 +41,19 @@ export interface CancelSignal {
  * Build the optimizer of a spec. Keras parameter names map onto TF.js:
  * sgd → SGD; momentum → Momentum (heavy ball, Polyak 1964; v ← m·v + g, w ← w − lr·v);
  * rmsprop → RMSProp (Tieleman & Hinton 2012, lecture 6.5; rho = TF.js `decay`);
- * adam → Adam (Kingma & Ba 2015, Algorithm 1).
+ * adam → Adam (Kingma & Ba 2015, Algorithm 1). Momentum and Adam are tfjs' optimizers whose
+ * update runs as one native kernel per variable on wasm (./kernels/optimizer.ts; bit-identical).
  */
 export function makeOptimizer(spec: OptimizerSpec): tf.Optimizer {
   switch (spec.type) {
     case 'sgd':
       return tf.train.sgd(spec.learningRate);
     case 'momentum':
-      return tf.train.momentum(spec.learningRate, spec.momentum, false);
+      return new FusedMomentumOptimizer(spec.learningRate, spec.momentum, false);
     case 'rmsprop':
       return tf.train.rmsprop(spec.learningRate, spec.rho, spec.momentum, spec.epsilon, false);
     case 'adam':
-      return tf.train.adam(spec.learningRate, spec.beta1, spec.beta2, spec.epsilon);
+      return new FusedAdamOptimizer(spec.learningRate, spec.beta1, spec.beta2, spec.epsilon);
   }
 }
 

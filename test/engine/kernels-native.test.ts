@@ -11,6 +11,7 @@ import { initBackend } from '../../src/engine/backend';
 import { engineKernelLayers } from '../../src/engine/kernels';
 import { batchNormTraining, nativeBatchNormTrainingAvailable } from '../../src/engine/kernels/batch-norm';
 import { nativeAddon, nativeLoadError, setNativeThreads } from '../../src/engine/kernels/native';
+import { ADAM_UPDATE, FusedAdamOptimizer, FusedMomentumOptimizer, MOMENTUM_UPDATE } from '../../src/engine/kernels/optimizer';
 import { Rng } from '../../src/engine/random';
 import { maxRelErr as relErr, on } from './helpers/compare';
 
@@ -38,7 +39,7 @@ beforeAll(async () => {
 
 describe.skipIf(!na)('native kernels', () => {
   it('are registered over the wasm kernels', () => {
-    for (const k of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'MaxPool', 'MaxPoolGrad', 'FusedBatchNorm', 'LwBatchNormTrain', 'LwBatchNormTrainGrad', 'Add', 'Relu', 'LwReluGrad']) {
+    for (const k of ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'MaxPool', 'MaxPoolGrad', 'FusedBatchNorm', 'LwBatchNormTrain', 'LwBatchNormTrainGrad', 'Add', 'Relu', 'LwReluGrad', 'LwAdamUpdate', 'LwMomentumUpdate']) {
       expect(tf.getKernel(k, 'wasm')?.kernelFunc).toBe(engineKernelLayers.get(`${k}/wasm`)?.native?.kernelFunc);
     }
   });
@@ -174,6 +175,9 @@ describe.skipIf(!na)('native max pooling', () => {
     { n: 64, h: 28, w: 28, c: 6, f: 2, s: 2, pad: 'valid' },
     { n: 2, h: 7, w: 9, c: 3, f: 3, s: 2, pad: 'same' },
     { n: 3, h: 8, w: 8, c: 5, f: 3, s: 1, pad: 'same' },
+    // Non-overlapping windows (the tiled gradient): rows / columns no window covers, channels past one 16-block.
+    { n: 3, h: 9, w: 11, c: 20, f: 2, s: 2, pad: 'valid' },
+    { n: 2, h: 9, w: 10, c: 17, f: 3, s: 3, pad: 'valid' },
   ];
   for (let rep = 0; rep < 4; rep++) {
     const f = 1 + rng.int(4);
@@ -197,7 +201,7 @@ describe.skipIf(!na)('native max pooling', () => {
     // Values in {−1, 0, 1}: most windows hold several maxima; overlapping windows (3×3 / 1) and padding.
     const xShape = [2, 7, 6, 5];
     const x = Float32Array.from({ length: 2 * 7 * 6 * 5 }, (_, i) => ((i * 7919) % 3) - 1);
-    for (const [f, s, pad] of [[2, 2, 'valid'], [3, 1, 'same'], [3, 2, 'same']] as const) {
+    for (const [f, s, pad] of [[2, 2, 'valid'], [3, 3, 'valid'], [3, 1, 'same'], [3, 2, 'same']] as const) {
       const g = (r: Rng): tf.Tensor => rand(r, tf.tidy(() => tf.maxPool(tf.tensor4d(x, xShape as [number, number, number, number]), f, s, pad).shape));
       const dx = (r: Rng): tf.Tensor => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(v as tf.Tensor4D, f, s, pad), g(r))))(tf.tensor4d(x, xShape as [number, number, number, number]));
       // Overlapping windows add in another order on cpu (≈ 1e-8); a gradient routed to another tied element would be off by O(1).
@@ -443,8 +447,11 @@ describe.skipIf(!na)('native Add', () => {
     { a: [3, 3, 64, 64], b: [] }, // a scalar, either side, any rank of ones
     { a: [1, 1], b: [5, 7] },
     { a: [1], b: [1] },
-    { a: [4, 6], b: [6] }, // broadcast: the wasm kernel
-  ])('same-shape and scalar float32 adds equal cpu exactly (other broadcasts fall back): %o', async (c) => {
+    { a: [64, 28, 28, 6], b: [1, 1, 1, 6] }, // a conv bias as tfjs-layers adds it under autograd
+    { a: [64, 120], b: [120] }, // a dense bias
+    { a: [5], b: [3, 2, 5] }, // the bias on the left
+    { a: [4, 6], b: [4, 1] }, // another broadcast: the wasm kernel
+  ])('same-shape, scalar and last-axis bias float32 adds equal cpu exactly (other broadcasts fall back): %o', async (c) => {
     const seed = rng.int(1e9);
     expect(await compare((r) => tf.add(rand(r, c.a), rand(r, c.b)), seed)).toBe(0);
   });
@@ -468,5 +475,56 @@ describe('zero-copy Identity (wasm)', () => {
     x.dispose();
     expect(Array.from(await c.data())).toEqual([1, 2, 3, 4]);
     c.dispose();
+  });
+});
+
+describe.skipIf(!na)('native optimizer updates (Adam, SGD momentum)', () => {
+  // Variable shapes: a conv kernel, a bias, one element, and one past a task chunk (16,384) that is not a multiple of it.
+  const shapes = [[5, 5, 6, 16], [16], [1], [170, 121]];
+  const STEPS = 4;
+  type Make = (fused: boolean) => tf.Optimizer;
+  const optimizers: [string, string, Make][] = [
+    ['adam', ADAM_UPDATE, (fused) => (fused ? new FusedAdamOptimizer(0.01, 0.9, 0.999, 1e-7) : tf.train.adam(0.01, 0.9, 0.999, 1e-7))],
+    ['momentum', MOMENTUM_UPDATE, (fused) => (fused ? new FusedMomentumOptimizer(0.05, 0.9, false) : tf.train.momentum(0.05, 0.9, false))],
+  ];
+  /** STEPS updates of fresh variables from seeded values and gradients on `backend`; the variables, the optimizer state, and the kernels that ran. */
+  async function run(backend: string, make: Make, fused: boolean): Promise<{ values: Float32Array[]; state: Float32Array[]; kernels: Set<string> }> {
+    await tf.setBackend(backend);
+    const r = new Rng(123);
+    const vars = shapes.map((s, i) => tf.variable(rand(r, s), true, `opt_test_${backend}_${fused}_${i}_${Math.random()}`));
+    const opt = make(fused);
+    const kernels = new Set<string>();
+    for (let step = 0; step < STEPS; step++) {
+      const grads = tf.tidy(() => vars.map((v) => ({ name: v.name, tensor: tf.mul(rand(r, v.shape), step + 1) })));
+      const info = await tf.profile(() => opt.applyGradients(grads));
+      for (const k of info.kernelNames) kernels.add(k);
+      tf.dispose(grads.map((g) => g.tensor));
+    }
+    const values = await Promise.all(vars.map((v) => v.data() as Promise<Float32Array>));
+    const state = await Promise.all((await opt.getWeights()).map((w) => w.tensor.data() as Promise<Float32Array>));
+    opt.dispose();
+    tf.dispose(vars);
+    return { values, state, kernels };
+  }
+  it.each(optimizers)('%s: the fused update on wasm equals the stock one (bit for bit, state too), matches cpu and runs one kernel per variable', async (_, kernel, make) => {
+    const fused = await run('wasm', make, true);
+    const stock = await run('wasm', make, false);
+    const ref = await run('cpu', make, false);
+    expect(fused.kernels.has(kernel)).toBe(true);
+    expect(stock.kernels.has(kernel)).toBe(false);
+    expect(fused.values).toEqual(stock.values);
+    expect(fused.state).toEqual(stock.state); // iterations, m / v or the accumulations (tfjs' getWeights order)
+    for (let i = 0; i < shapes.length; i++) expect(relErr(fused.values[i], ref.values[i])).toBeLessThanOrEqual(1e-4);
+    // The update really moved the variables (a no-op would fail the cpu comparison only if lr were large: check it too).
+    const init = tf.tidy(() => rand(new Rng(123), shapes[0]).dataSync() as Float32Array);
+    expect(relErr(fused.values[0], init)).toBeGreaterThan(1e-3);
+  });
+  it('Nesterov momentum and the cpu backend take tfjs\' own update', async () => {
+    const nesterov = await run('wasm', () => new FusedMomentumOptimizer(0.05, 0.9, true), true);
+    expect(nesterov.kernels.has(MOMENTUM_UPDATE)).toBe(false);
+    const stock = await run('wasm', () => tf.train.momentum(0.05, 0.9, true), false);
+    expect(nesterov.values).toEqual(stock.values);
+    const cpu = await run('cpu', () => new FusedAdamOptimizer(0.01, 0.9, 0.999, 1e-7), true);
+    expect(cpu.kernels.has(ADAM_UPDATE)).toBe(false);
   });
 });

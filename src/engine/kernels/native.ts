@@ -8,7 +8,7 @@
  * Conv2DBackpropFilter, BatchMatMul, _FusedMatMul (linear / relu), and Sum / Mean over a
  * contiguous run of axes with double accumulation (batch-norm gradients need it), Tile
  * (the batch-norm gradient broadcasts with it; the wasm one took 58 % of an M2 step), MaxPool and
- * MaxPoolGrad (NHWC, threaded), Add of two same-shape tensors or of a scalar (threaded), FusedBatchNorm (per-channel statistics over the last axis,
+ * MaxPoolGrad (NHWC, threaded), Add of two same-shape tensors, of a scalar or of a bias over the last axis (threaded), FusedBatchNorm (per-channel statistics over the last axis,
  * threaded; training-mode batch norm and its gradient are separate kernels, ./batch-norm.ts). Anything they do not
  * cover (NCHW, other activations, PReLU weights, odd broadcasts, empty tensors) goes to
  * the kernel they wrap: ours in ./ or tfjs-backend-wasm's built-in. When the addon is
@@ -70,6 +70,8 @@ export interface NativeAddon {
   batchNormInference(x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, y: Float32Array, M: number, C: number, eps: number): void;
   /** y = a + b: b of a's size, or of size 1 (added to every element); absent in older builds. */
   add?(a: Float32Array, b: Float32Array, y: Float32Array): void;
+  /** y[r, c] = a[r, c] + bias[c], C = bias.length (a's length a multiple of it); absent in older builds. */
+  addBias?(a: Float32Array, bias: Float32Array, y: Float32Array): void;
   /** Set the worker-thread count (clamped to 1…256); returns it. */
   setThreads(n: number): number;
   threads(): number;
@@ -195,6 +197,13 @@ function convInfoOf(xShape: number[], fShape: number[], attrs: Record<string, un
   return backend_util.computeConv2DInfo(xShape as never, fShape as never, strides, dilations, pad, dimRoundingMode, false, 'channelsLast');
 }
 
+/** Whether `bias` broadcasts over `x` along its last axis only: rank ≤ x's, every dim 1 but the last, which is x's last. */
+function isBiasOf(bias: TensorInfo, x: TensorInfo): boolean {
+  const r = bias.shape.length;
+  const c = x.shape[x.shape.length - 1];
+  return r >= 1 && r <= x.shape.length && bias.shape[r - 1] === c && bias.shape.slice(0, -1).every((d) => d === 1);
+}
+
 /** The NativeCall of each kernel the addon covers (null: not this case), given the addon. */
 const PLANS: Record<string, (na: NativeAddon, args: Args, kernelName: string) => NativeCall | null> = {
   Conv2D: (na, args) => {
@@ -295,8 +304,12 @@ const PLANS: Record<string, (na: NativeAddon, args: Args, kernelName: string) =>
     const add = na.add.bind(na);
     if (util.arraysEqual(a.shape, b.shape)) return { outputs: [a.shape], run: (h, [y]) => add(h(a), h(b), y) };
     const [big, one] = util.sizeFromShape(b.shape) === 1 ? [a, b] : util.sizeFromShape(a.shape) === 1 ? [b, a] : [null, null];
-    if (!big || !one) return null;
-    return { outputs: [backend_util.assertAndGetBroadcastShape(a.shape, b.shape)], run: (h, [y]) => add(h(big), h(one), y) };
+    if (big && one) return { outputs: [backend_util.assertAndGetBroadcastShape(a.shape, b.shape)], run: (h, [y]) => add(h(big), h(one), y) };
+    // A bias over the last axis (tfjs-layers' conv / dense bias under autograd: x + reshape(bias, [1, …, C])).
+    const [x, bias] = isBiasOf(b, a) ? [a, b] : isBiasOf(a, b) ? [b, a] : [null, null];
+    if (!x || !bias || !na.addBias) return null;
+    const addBias = na.addBias.bind(na);
+    return { outputs: [x.shape], run: (h, [y]) => addBias(h(x), h(bias), y) };
   },
   FusedBatchNorm: (na, args) => {
     const { x, mean, variance, offset, scale } = args.inputs;
