@@ -3,7 +3,7 @@
  * [--pca N] --classifier svm|rbf|rf|logreg [--input-size HxWxC] [--seed S] [--set PATH=VALUE]
  * [--json]` (issue 11): start a classic or features run (src/shared/run-kinds.ts), follow it and
  * print its validation and test accuracy. `--set` paths are the baseline spec's
- * (`classifier.C=10`, `descriptors.0.pixelsPerCell=4`, `backbone.node=…`). Ctrl+C cancels (exit 130).
+ * (`classifier.C=10`, `descriptors[0].pixelsPerCell=4`, `backbone.node=…`). Ctrl+C cancels (exit 130).
  */
 import { InvalidArgumentError, type Command, type Option } from 'commander';
 import type { Metric, RunSummary } from '../../shared/api';
