@@ -7,6 +7,7 @@ import NewRunView from './views/NewRunView.vue';
 import PipelinesView from './views/PipelinesView.vue';
 import RunsView from './views/RunsView.vue';
 import RunView from './views/RunView.vue';
+import SettingsView from './views/SettingsView.vue';
 import SweepNewView from './views/SweepNewView.vue';
 import SweepsView from './views/SweepsView.vue';
 import SweepView from './views/SweepView.vue';
@@ -27,6 +28,7 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
       { path: '/sweeps', name: 'sweeps', component: SweepsView, meta: { title: 'Sweeps' } },
       { path: '/sweeps/new', name: 'sweep-new', component: SweepNewView, meta: { title: 'New sweep' } },
       { path: '/sweeps/:id(\\d+)', name: 'sweep', component: SweepView, props: (r) => ({ id: Number(r.params.id) }), meta: { title: 'Sweep' } },
+      { path: '/settings', name: 'settings', component: SettingsView, meta: { title: 'Settings' } },
       { path: '/:rest(.*)*', redirect: '/datasets' },
     ],
   });

@@ -18,25 +18,25 @@ const SLURM_WORD = /^[A-Za-z0-9_.,:@%+=/-]+$/;
 /** The Slurm executor's settings; every field but `stageDir` may be left out (Slurm's own default then). */
 export const SlurmSettingsSchema = z.object({
   /** `--partition`. */
-  partition: z.string().regex(SLURM_WORD, 'a partition name (letters, digits, _ . , : - …)').optional(),
+  partition: z.string().regex(SLURM_WORD, 'a partition name (letters, digits, _ . , : - …)').optional().meta({ label: 'Partition' }),
   /** `--account`. */
-  account: z.string().regex(SLURM_WORD, 'an account name').optional(),
+  account: z.string().regex(SLURM_WORD, 'an account name').optional().meta({ label: 'Account' }),
   /** `--time`, e.g. `30`, `01:30:00`, `1-00:00:00`. */
-  timeLimit: z.string().regex(SLURM_TIME, 'Slurm time: minutes, HH:MM:SS or D-HH:MM:SS').optional(),
+  timeLimit: z.string().regex(SLURM_TIME, 'Slurm time: minutes, HH:MM:SS or D-HH:MM:SS').optional().meta({ label: 'Time limit', description: 'minutes, HH:MM:SS or D-HH:MM:SS (sbatch --time)' }),
   /** `--cpus-per-task`; also the engine's thread count on the node. */
-  cpusPerRun: z.number().int().min(1).max(1024).optional(),
+  cpusPerRun: z.number().int().min(1).max(1024).optional().meta({ label: 'CPUs per run', description: 'sbatch --cpus-per-task; the engine trains with as many threads' }),
   /** `--mem`, in MiB. */
-  memoryMb: z.number().int().min(64).optional(),
+  memoryMb: z.number().int().min(64).optional().meta({ label: 'Memory per run', unit: 'MiB' }),
   /** `--gres=gpu:N` (0 or absent: none). A GPU job trains with the engine's `auto` backend (WebGPU where the node has an adapter). */
-  gpusPerRun: z.number().int().min(0).max(64).optional(),
+  gpusPerRun: z.number().int().min(0).max(64).optional().meta({ label: 'GPUs per run', description: 'sbatch --gres=gpu:N; a GPU job trains with the auto backend' }),
   /** More sbatch arguments, one per element, each `--name` or `--name=value` (e.g. `--qos=long`). */
   extraArgs: z.array(z.string().regex(/^--?[A-Za-z][A-Za-z0-9-]*(=[^\s'"`$\\;&|<>]+)?$/, 'an sbatch option: --name or --name=value')).max(32).default([]),
   /** A folder on the cluster's shared filesystem, mounted at the same path on this machine and the nodes: packs, specs and job folders. */
-  stageDir: z.string().min(1).refine((p) => p.startsWith('/'), 'an absolute path'),
+  stageDir: z.string().min(1).refine((p) => p.startsWith('/'), 'an absolute path').meta({ label: 'Staging folder', description: 'on the shared filesystem, the same path here and on the nodes' }),
   /** The command the job script runs for `layerwise` on the node (default: this installation's Node and bin/layerwise.cjs). */
-  layerwiseCommand: z.string().min(1).optional(),
+  layerwiseCommand: z.string().min(1).optional().meta({ label: 'layerwise command on the nodes', description: 'default: this installation' }),
   /** Seconds between two squeue / sacct polls of a job (default 10). */
-  pollSeconds: z.number().min(0.05).max(600).optional(),
+  pollSeconds: z.number().min(0.05).max(600).optional().meta({ label: 'Poll every', unit: 's' }),
 });
 export type SlurmSettings = z.infer<typeof SlurmSettingsSchema>;
 
