@@ -115,6 +115,7 @@ describe.skipIf(!cifar)('layerwise import / train / runs (in-process, real engin
     expect(await runCli(argv('runs', '--data-dir', dir.root), o)).toBe(0);
     expect(o.lines[0]).toMatch(/^id\s+name\s+dataset\s+preset\s+status/);
     const text = o.lines.join('\n');
+    expect(text).toMatch(/^\d+\s.*\sLinear\s+(completed|cancelled)/m); // the model named as the UI names it, not the preset's key
     expect(text).toContain('completed');
     expect(text).toContain('cancelled');
     const db = dir.openDb();

@@ -1,11 +1,13 @@
 /**
  * The listing commands of the `layerwise` CLI (cli-program.ts registers them): `runs` (the run
- * table), `datasets` (the dataset table) and `split` (reassign a dataset's splits). Each opens
- * the data directory through `withApp`.
+ * table, each model named as the UI names it: src/shared/model-name.ts), `datasets` (the
+ * dataset table) and `split` (reassign a dataset's splits). Each opens the data directory
+ * through `withApp`.
  */
 import { Option, type Command } from 'commander';
 import type { DatasetSummary, RunSummary } from '../../shared/api';
 import type { App } from '../services/app';
+import { presetLabel } from '../../shared/model-name';
 import { duration, int, num, pct, table } from './cli-args';
 import { findDataset } from './workflows';
 
@@ -26,7 +28,7 @@ export function registerListCommands(program: Command, io: { out(line: string): 
           io.out('no runs yet: start one with `layerwise train --dataset <id> --preset linear`');
           return 0;
         }
-        const rows = runs.map((r) => [String(r.id), r.name, r.datasetName, r.preset, r.status, pct(r.testAccuracy), pct(r.bestValAccuracy), duration(r.durationSeconds), r.backend ?? '—']);
+        const rows = runs.map((r) => [String(r.id), r.name, r.datasetName, presetLabel(r.preset, undefined, r.backbone), r.status, pct(r.testAccuracy), pct(r.bestValAccuracy), duration(r.durationSeconds), r.backend ?? '—']);
         for (const l of table(['id', 'name', 'dataset', 'preset', 'status', 'test acc', 'best val', 'time', 'backend'], rows)) io.out(l);
         return 0;
       }),
