@@ -7,16 +7,13 @@
  * when there are none and shows a refusal.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
-import { createMemoryHistory } from 'vue-router';
-import App from '../../src/renderer/App.vue';
+import { flushPromises, type VueWrapper } from '@vue/test-utils';
 import { setApi } from '../../src/renderer/api';
-import { createAppRouter } from '../../src/renderer/router';
 import { ApiError } from '../../src/shared/errors';
 import type { PipelineRow } from '../../src/shared/pipelines';
 import { FakeApi } from './fakeApi';
 import { fashion } from './fixtures';
+import { mountApp } from './mountApp';
 
 let api: FakeApi;
 let wrapper: VueWrapper;
@@ -34,13 +31,7 @@ afterEach(() => {
 const q = (w: VueWrapper, id: string) => w.get(`[data-testid="${id}"]`);
 async function open(path: string): Promise<void> {
   wrapper?.unmount();
-  const pinia = createPinia();
-  setActivePinia(pinia);
-  const router = createAppRouter(createMemoryHistory());
-  await router.push(path);
-  await router.isReady();
-  wrapper = mount(App, { global: { plugins: [pinia, router] }, attachTo: document.body });
-  await flushPromises();
+  wrapper = await mountApp(path);
 }
 const sent = (): Record<string, unknown> => ([...api.calls].reverse().find((c) => c.name === 'runs.start')!.params as { spec: Record<string, unknown> }).spec;
 
