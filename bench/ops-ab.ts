@@ -36,7 +36,8 @@ void (async () => {
     const xt = tf.randomNormal(x, 0, 1, 'float32', 1) as tf.Tensor4D;
     const dy = tf.randomNormal(tf.maxPool(xt, 2, 2, 'valid').shape, 0, 1, 'float32', 2);
     const attrs = { filterSize: 2, strides: 2, pad: 'valid', dimRoundingMode: undefined } as never;
-    cpuMs(`MaxPoolGrad ${x.join('×')} 2×2/2`, () => tf.engine().runKernel('MaxPoolGrad', { dy, input: xt, output: tf.maxPool(xt, 2, 2, 'valid') }, attrs) as tf.Tensor);
+    const output = tf.maxPool(xt, 2, 2, 'valid');
+    cpuMs(`MaxPoolGrad ${x.join('×')} 2×2/2`, () => tf.engine().runKernel('MaxPoolGrad', { dy, input: xt, output }, attrs) as tf.Tensor);
     const bias = tf.randomNormal([1, 1, 1, x[3]], 0, 1, 'float32', 3);
     cpuMs(`Add ${x.join('×')} + bias [${x[3]}]`, () => tf.add(xt, bias));
   }

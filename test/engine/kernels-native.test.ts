@@ -175,7 +175,8 @@ describe.skipIf(!na)('native max pooling', () => {
     { n: 64, h: 28, w: 28, c: 6, f: 2, s: 2, pad: 'valid' },
     { n: 2, h: 7, w: 9, c: 3, f: 3, s: 2, pad: 'same' },
     { n: 3, h: 8, w: 8, c: 5, f: 3, s: 1, pad: 'same' },
-    // Non-overlapping windows (the tiled gradient): rows / columns no window covers, channels past one 16-block.
+    // Non-overlapping windows with rows / columns no window covers: 2×2 / 2 under 16 channels (its own kernel) and from 16.
+    { n: 3, h: 9, w: 11, c: 7, f: 2, s: 2, pad: 'valid' },
     { n: 3, h: 9, w: 11, c: 20, f: 2, s: 2, pad: 'valid' },
     { n: 2, h: 9, w: 10, c: 17, f: 3, s: 3, pad: 'valid' },
   ];
