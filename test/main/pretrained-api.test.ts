@@ -55,6 +55,10 @@ describe.skipIf(!models || !hymen)('models.pretrainedSpec', () => {
     expect(features.summary).toContain('labels from imagenet_labels.txt beside the model file');
     const { runId } = (await app.handle('runs.start', { spec: { datasetId: 1, model: r.model, pretrained: r.pretrained, training: { optimizer: { type: 'adam', learningRate: 1e-4 }, batchSize: 4, epochs: 1 } } })) as { runId: number };
     expect(runId).toBe(1);
+    // Named by its backbone (as the New-run form and the Runs list name it), not "Custom on …".
+    const started = app.runs.get(runId);
+    expect(started.name).toMatch(/^mobilenet_v1_0\.5_160_quant fine-tune on /);
+    expect(started.backbone).toBe('mobilenet_v1_0.5_160_quant');
     await app.handle('runs.cancel', { runId });
   });
 

@@ -27,7 +27,8 @@ import { ApiError } from '../../../shared/errors';
 import type { LrRangeResult } from '../../../shared/lr-range';
 import type { AugmentPreview } from '../../../shared/augment-preview';
 import type { PackMeta } from '../../../shared/pack';
-import { PRESET_LABELS, SpecError, type RunSpec } from '../../../shared/spec';
+import { presetLabel } from '../../../shared/model-name';
+import { SpecError, type RunSpec } from '../../../shared/spec';
 import type { Db } from '../../db/db';
 import { failureReason } from '../../db/disk-full';
 import { readSetting, SETTING, writeSetting } from '../../db/settings';
@@ -220,7 +221,7 @@ export class RunService implements Disposable {
     if (ds.counts.train < 1) throw new SpecError(`datasetId: the dataset "${ds.name}" has no training items; assign a split first`, 'datasetId');
     if (spec.backend === 'gpu' && this.gpu) assertBackend(spec.backend, await this.gpu());
     await assertPretrainedFile(spec.pretrained);
-    return this.queueRun(spec, { name: params.name?.trim() || `${PRESET_LABELS[spec.model.preset]} on ${ds.name}`, preset: spec.model.preset });
+    return this.queueRun(spec, { name: params.name?.trim() || `${presetLabel(spec.model.preset, undefined, spec.pretrained?.backbone)} on ${ds.name}`, preset: spec.model.preset });
   }
 
   /** Insert a checked spec's run row (queued) and queue it. */
