@@ -114,11 +114,17 @@ function comparePaths(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }
 
-/** A leaf as one table cell writes it: '—' for a missing path. */
-export function formatSpecValue(v: SpecValue | undefined): string {
+/** The words for a field's null where null has a meaning ("null" says nothing), by spec path. */
+const NULL_WORDS: Readonly<Record<string, string>> = {
+  'pretrained.freezeUpTo': 'none (train all)',
+};
+
+/** A leaf as one table cell writes it: '—' for a missing path; a null in words where `path` gives it a meaning (freezeUpTo null: "none (train all)"). */
+export function formatSpecValue(v: SpecValue | undefined, path?: string): string {
   if (v === undefined) return '—';
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
-  return v === null ? 'null' : String(v);
+  if (v === null) return (path !== undefined && NULL_WORDS[path]) || 'null';
+  return String(v);
 }
 
 /**
@@ -244,7 +250,7 @@ export interface GroupBand {
 export function groupBands(specs: readonly unknown[], series: readonly Series[], path: string): GroupBand[] {
   const groups = new Map<string, number[]>();
   specs.forEach((s, i) => {
-    const key = formatSpecValue(flattenRunSpec(s)[path]);
+    const key = formatSpecValue(flattenRunSpec(s)[path], path);
     const g = groups.get(key);
     if (g) g.push(i);
     else groups.set(key, [i]);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Metric } from '../../src/shared/api';
-import { configTable, extremes, flattenRunSpec, flattenSpec, groupBands, metricSeries as seriesOfColumns, smoothEma, summaryExtremes, toColumns } from '../../src/shared/compare';
+import { configTable, extremes, flattenRunSpec, flattenSpec, formatSpecValue, groupBands, metricSeries as seriesOfColumns, smoothEma, summaryExtremes, toColumns } from '../../src/shared/compare';
 import { buildPreset, parseRunSpec } from '../../src/shared/spec';
 import { expandSweep, regularizationAblation } from '../../src/shared/sweep';
 
@@ -37,6 +37,16 @@ describe('config table', () => {
     const rows = configTable([{ x: 1, y: 2 }, { x: 1 }], { differencesOnly: true });
     expect(rows).toEqual([{ path: 'y', values: [2, undefined], differs: true }]);
     expect(configTable([spec(0.001)], { differencesOnly: true })).toEqual([]);
+  });
+});
+
+describe('a cell of the config table', () => {
+  it('writes a null that means something in words (freezeUpTo null: every layer trains), other nulls as null', () => {
+    expect(formatSpecValue(null, 'pretrained.freezeUpTo')).toBe('none (train all)');
+    expect(formatSpecValue('MobilenetV1/Conv2d_12_pointwise', 'pretrained.freezeUpTo')).toBe('MobilenetV1/Conv2d_12_pointwise');
+    expect(formatSpecValue(null, 'training.lrSchedule.type')).toBe('null');
+    expect(formatSpecValue(null)).toBe('null');
+    expect(formatSpecValue(undefined, 'pretrained.freezeUpTo')).toBe('—');
   });
 });
 

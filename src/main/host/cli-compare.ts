@@ -53,7 +53,7 @@ export function registerCompareCommand(program: Command, io: { out(line: string)
         }
         const heads = res.runs.map((r) => `#${r.id}`);
         if (diff.length === 0) io.out('the specs are the same');
-        else for (const l of table(['spec path', ...heads], diff.map((d) => [d.path, ...d.values.map(formatSpecValue)]))) io.out(l);
+        else for (const l of table(['spec path', ...heads], diff.map((d) => [d.path, ...d.values.map((v) => formatSpecValue(v, d.path))]))) io.out(l);
         io.out('');
         const rows = res.runs.map((r, i) => [
           `#${r.id}`,

@@ -92,11 +92,6 @@ export interface FieldAxis {
   values: (number | null)[];
 }
 
-/** The words for a field's null on an axis, where null has a meaning ("null" says nothing). */
-const NULL_WORDS: Readonly<Record<string, string>> = {
-  'pretrained.freezeUpTo': 'none (train all)',
-};
-
 /**
  * How runs spread along one spec field: numbers on a value axis (a log axis for a learning rate
  * whose values are all > 0), anything else as categories in first-seen order, each run shifted by
@@ -111,7 +106,7 @@ export function fieldAxis(runs: readonly CompareRun[], path: string): FieldAxis 
   }
   const categories: string[] = [];
   const values = raw.map((v, i) => {
-    const label = v === null && NULL_WORDS[path] ? NULL_WORDS[path] : formatSpecValue(v);
+    const label = formatSpecValue(v, path);
     let k = categories.indexOf(label);
     if (k < 0) k = categories.push(label) - 1;
     return k + (mulberry32(runs[i].id)() - 0.5) * 2 * CATEGORY_JITTER;
