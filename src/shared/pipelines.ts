@@ -24,7 +24,7 @@ export const PipelineRowSchema = z.object({
   trainingSeconds: z.number().nullable(),
   /** Milliseconds to classify one image: a baseline's measured pipeline (features unless cached, then the classifier); a network's pass over every item after training (InferenceTiming); null when not recorded. */
   inferenceMsPerImage: z.number().nullable(),
-  /** Trainable numbers: a network's parameters; a baseline's standardizer, PCA and classifier (BaselineReport.parameters). */
+  /** Numbers the model keeps: a network's parameters (frozen ones included); a baseline's backbone up to its node, standardizer, PCA and classifier (BaselineReport.parameters). */
   parameters: z.number().int().nullable(),
 });
 export type PipelineRow = z.infer<typeof PipelineRowSchema>;

@@ -176,8 +176,10 @@ export const BaselineReportSchema = z.object({
   pcaComponents: z.number().int().nullable(),
   /** Fraction of the standardized training variance the kept components explain. */
   pcaExplained: z.number().nullable(),
-  /** Numbers the fitted pipeline keeps (standardizer, PCA, classifier). */
+  /** Numbers the fitted pipeline keeps: the backbone's weights up to its node (a features run), standardizer, PCA, classifier. */
   parameters: z.number().int(),
+  /** Of those, the backbone's (0 for descriptors; absent in reports written before it was recorded). */
+  backboneParameters: z.number().int().optional(),
   featureSeconds: z.number(),
   featuresCached: z.boolean(),
   fitSeconds: z.number(),

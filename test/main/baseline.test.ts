@@ -59,11 +59,14 @@ describe.skipIf(!models || !hymen)('layerwise baseline: MobileNet features + PCA
     o = io();
     expect(await runCli(argv('baseline', '--dataset', 'hymenoptera', '--features', model(), '--pca', '64', '--classifier', 'svm', '--json', '--data-dir', dir.root), o)).toBe(0);
     expect(o.errors).toEqual([]);
-    const first = json(o.lines) as { runId: number; valAccuracy: number; testAccuracy: number | null; report: { featureDim: number; featuresCached: boolean; pcaComponents: number | null } };
+    const first = json(o.lines) as { runId: number; valAccuracy: number; testAccuracy: number | null; report: { featureDim: number; featuresCached: boolean; pcaComponents: number | null; backboneParameters?: number } };
     console.log(`[baseline] hymenoptera MobileNet v2 1.0/224 pooling + PCA 64 + linear SVM: val ${first.valAccuracy}`, JSON.stringify(first.report));
     expect(first.valAccuracy).toBeGreaterThanOrEqual(0.9);
     expect(first.report.featureDim).toBe(1280);
     expect(first.report.pcaComponents).toBe(64);
+    // Its parameters include the backbone up to the pooling: Keras' MobileNetV2 1.0/224 has 3.54 M, 1.28 M of them the 1000-class top.
+    expect(first.report.backboneParameters).toBeGreaterThan(2.0e6);
+    expect(first.report.backboneParameters).toBeLessThan(2.4e6);
     expect(first.report.featuresCached).toBe(false);
 
     o = io();

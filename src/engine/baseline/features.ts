@@ -25,6 +25,8 @@ export interface FeatureMatrix {
   values: Float32Array;
   /** True when read from the cache. */
   cached: boolean;
+  /** Weights of the backbone up to its node (0 for descriptors). */
+  backboneParameters: number;
 }
 
 /** What identifies a pack's features: the version's content hash, the input shape, and the descriptors or the backbone file (hash or path, size, mtime), node and input range. */
@@ -49,11 +51,12 @@ export async function packFeatures(spec: BaselineRunSpec, pack: LoadedPack, cach
   const file = join(cacheDir, `${key}.f32`);
   const metaFile = join(cacheDir, `${key}.json`);
   if (existsSync(file) && existsSync(metaFile)) {
-    const { dim, count } = JSON.parse(readFileSync(metaFile, 'utf8')) as { dim: number; count: number };
+    const { dim, count, backboneParameters } = JSON.parse(readFileSync(metaFile, 'utf8')) as { dim: number; count: number; backboneParameters?: number };
     const buf = readFileSync(file);
-    if (count === pack.meta.count && buf.length === count * dim * 4) {
+    // A cache entry written before backboneParameters was recorded is computed again.
+    if (count === pack.meta.count && buf.length === count * dim * 4 && (spec.kind === 'classic' || backboneParameters !== undefined)) {
       progress(count, count);
-      return { dim, count, values: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)), cached: true };
+      return { dim, count, values: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)), cached: true, backboneParameters: backboneParameters ?? 0 };
     }
   }
   const out = spec.kind === 'classic' ? await descriptorFeatures(spec, pack, signal, progress) : await backboneFeatures(spec.backbone, pack, signal, progress);
@@ -62,7 +65,7 @@ export async function packFeatures(spec: BaselineRunSpec, pack: LoadedPack, cach
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, Buffer.from(out.values.buffer, out.values.byteOffset, out.values.byteLength));
   renameSync(tmp, file);
-  writeFileSync(metaFile, JSON.stringify({ dim: out.dim, count: out.count, spec: spec.kind === 'classic' ? spec.descriptors : spec.backbone }));
+  writeFileSync(metaFile, JSON.stringify({ dim: out.dim, count: out.count, backboneParameters: out.backboneParameters, spec: spec.kind === 'classic' ? spec.descriptors : spec.backbone }));
   return { ...out, cached: false };
 }
 
@@ -90,7 +93,7 @@ async function descriptorFeatures(spec: Extract<BaselineRunSpec, { kind: 'classi
       await yieldToEventLoop();
     }
   }
-  return { dim, count, values: values ?? new Float32Array(0) };
+  return { dim, count, values: values ?? new Float32Array(0), backboneParameters: 0 };
 }
 
 /** The backbone built from its file, cut at `node` (its output flattened). @throws Error naming the file or node. */
@@ -144,10 +147,10 @@ async function backboneFeatures(b: BackboneFeatures, pack: LoadedPack, signal: A
       progress(from + n, count);
       await yieldToEventLoop();
     }
+    return { dim, count, values: values ?? new Float32Array(0), backboneParameters: model.countParams() };
   } finally {
     model.dispose();
   }
-  return { dim, count, values: values ?? new Float32Array(0) };
 }
 
 /** A macrotask turn, so the process reads its messages (a `cancel`) between batches: the cpu / wasm backends' `data()` resolves as a microtask. */

@@ -35,9 +35,9 @@ function lossAndAccuracy(P: Float32Array, K: number, idx: ArrayLike<number>, lab
   return { loss: loss / idx.length, accuracy: ok / idx.length };
 }
 
-/** Parameters a fitted pipeline holds: standardizer 2d, PCA d×k + d, and the classifier's (SVM: support vectors × inputs + coefficients; forest: tree nodes; logistic: (inputs + 1)·K). */
-function parameterCount(c: FittedClassifier, d: number, k: number | null): number {
-  return 2 * d + (k ? d * k + d : 0) + c.parameters;
+/** Parameters a fitted pipeline holds: the backbone's weights up to its node (features runs), standardizer 2d, PCA d×k + d, and the classifier's (SVM: support vectors × inputs + coefficients; forest: tree nodes; logistic: (inputs + 1)·K). */
+function parameterCount(c: FittedClassifier, d: number, k: number | null, backbone: number): number {
+  return backbone + 2 * d + (k ? d * k + d : 0) + c.parameters;
 }
 
 /**
@@ -87,7 +87,8 @@ export async function runBaselineJob(job: BaselineJob, post: (m: EngineToMain) =
     featureDim: feats.dim,
     pcaComponents: pca?.components ?? null,
     pcaExplained: pca?.explained ?? null,
-    parameters: parameterCount(clf, feats.dim, pca?.components ?? null),
+    parameters: parameterCount(clf, feats.dim, pca?.components ?? null, feats.backboneParameters),
+    backboneParameters: feats.backboneParameters,
     featureSeconds,
     featuresCached: feats.cached,
     fitSeconds,
