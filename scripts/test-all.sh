@@ -26,12 +26,14 @@ count_vitest() { # vitest json report → add its counts
 }
 
 # The E2E tests need Debian's Chromium, the accuracy test Debian's Fashion-MNIST, the
-# WebGPU test (test/engine/webgpu.test.ts) the Vulkan loader and Chromium's SwiftShader.
+# WebGPU test (test/engine/webgpu.test.ts) the Vulkan loader and Chromium's SwiftShader,
+# the real-Slurm tests Debian's slurm-wlm and munge.
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 [ -n "$(ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1')" ] || need+=(libvulkan1) # no grep -q: with pipefail its early exit can fail the pipe
 [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
 /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch) # the benchmarks' PyTorch side (bench/*.bench.ts --quick)
+{ [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/munged ]; } || need+=(slurm-wlm munge) # the one-node Slurm of the real-Slurm tests (scripts/slurm-up.sh)
 if [ ${#need[@]} -gt 0 ]; then
   printf '\n== installing Debian packages: %s ==\n' "${need[*]}"
   sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
