@@ -127,7 +127,7 @@ void convDirect1PoolSerial(const Conv& c, const Pool2& p, const float* x, const 
  * 2×2 / 2 max pool that follows is taken from the accumulators, and only the pooled map is written.
  */
 template <int R, int PX, int CI>
-void convVecBlock(const Conv& c, const float* xb, const float* W, const float* bias, int act, int oy0, int ox0, float* y) {
+void convVecBlock(const Conv& c, const float* xb, const float* W, const float* bias, int act, int oy0, int ox0, float* y, const float* res) {
   vf acc[R][PX];
   for (int rr = 0; rr < R; rr++)
     for (int q = 0; q < PX; q++) acc[rr][q] = vf{};
@@ -147,7 +147,14 @@ void convVecBlock(const Conv& c, const float* xb, const float* W, const float* b
   vf bv = vf{};
   if (bias) bv = loadu(bias);
   const vf zero = vf{}, six = zero + 6.f;
-  if (R == 1) {
+  if (R == 1 && res) {
+    // Residual epilogue: act((acc + bias) + res), act 0 or relu written as the executor's separate add did (std::max(v, 0)).
+    for (int q = 0; q < PX; q++) {
+      vf v = (acc[0][q] + bv) + loadu(res + (long)q * VW);
+      if (act >= 1) v = v < zero ? zero : v;
+      storeu(y + (long)q * VW, v);
+    }
+  } else if (R == 1) {
     for (int q = 0; q < PX; q++) {
       vf v = acc[0][q] + bv;
       if (act >= 1) v = v > zero ? v : zero;
@@ -171,9 +178,9 @@ void convVecBlock(const Conv& c, const float* xb, const float* W, const float* b
  * the channel count a constant: the per-tap loop unrolled, pixel strides known (M2.s 3 → 32 at 64×32×32: 3.0–3.2 → 1.55 ms CPU on 1 thread).
  */
 template <int R>
-void convVecRow(const Conv& c, const float* xb, const float* W, const float* bias, int act, int oy0, int ox0, int px, float* y) {
-  if (c.cin == 3) withConstant<1, 12>(px, [&](auto k) { convVecBlock<R, decltype(k)::value, 3>(c, xb, W, bias, act, oy0, ox0, y); });
-  else withConstant<1, 12>(px, [&](auto k) { convVecBlock<R, decltype(k)::value, 0>(c, xb, W, bias, act, oy0, ox0, y); });
+void convVecRow(const Conv& c, const float* xb, const float* W, const float* bias, int act, int oy0, int ox0, int px, float* y, const float* res = nullptr) {
+  if (c.cin == 3) withConstant<1, 12>(px, [&](auto k) { convVecBlock<R, decltype(k)::value, 3>(c, xb, W, bias, act, oy0, ox0, y, res); });
+  else withConstant<1, 12>(px, [&](auto k) { convVecBlock<R, decltype(k)::value, 0>(c, xb, W, bias, act, oy0, ox0, y, res); });
 }
 
 /**
@@ -182,7 +189,7 @@ void convVecRow(const Conv& c, const float* xb, const float* W, const float* bia
  * broadcast FMAs, in im2col's order (i, j, c).
  */
 template <int NV, int PX, int CI>
-void convVecWideBlock(const Conv& c, const float* xb, const float* W, const float* bias, int act, int oy, int ox0, float* y) {
+void convVecWideBlock(const Conv& c, const float* xb, const float* W, const float* bias, int act, int oy, int ox0, float* y, const float* res) {
   vf acc[PX][NV];
   for (int q = 0; q < PX; q++)
     for (int v = 0; v < NV; v++) acc[q][v] = vf{};
@@ -204,6 +211,14 @@ void convVecWideBlock(const Conv& c, const float* xb, const float* W, const floa
   const vf zero = vf{}, six = zero + 6.f;
   for (int v = 0; v < NV; v++) {
     const vf bv = bias ? loadu(bias + v * VW) : vf{};
+    if (res) {
+      for (int q = 0; q < PX; q++) {
+        vf o = (acc[q][v] + bv) + loadu(res + (long)q * CO + v * VW);
+        if (act >= 1) o = o < zero ? zero : o;
+        storeu(y + (long)q * CO + v * VW, o);
+      }
+      continue;
+    }
     for (int q = 0; q < PX; q++) {
       vf o = acc[q][v] + bv;
       if (act >= 1) o = o > zero ? o : zero;
@@ -213,18 +228,20 @@ void convVecWideBlock(const Conv& c, const float* xb, const float* W, const floa
   }
 }
 
-/** Serial, valid padding (the window inside x): y = act(conv(x) + bias) for c.n images by convVecWideBlock, cout = NV·VW. */
+/** Serial, valid padding (the window inside x): y = act(conv(x) + bias [+ res]) for c.n images by convVecWideBlock, cout = NV·VW. */
 template <int NV>
-void convVecWideSerial(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act) {
+void convVecWideSerial(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act, const float* res = nullptr) {
   constexpr int PXB = 24 / NV;  // 24 accumulators of 32 registers
   for (int b = 0; b < c.n; b++) {
     const float* xb = x + (long)b * c.h * c.w * c.cin;
     for (int oy = 0; oy < c.oh; oy++)
       for (int ox = 0; ox < c.ow; ox += PXB) {
-        float* yo = y + (((long)b * c.oh + oy) * c.ow + ox) * NV * VW;
+        const long off = (((long)b * c.oh + oy) * c.ow + ox) * NV * VW;
+        float* yo = y + off;
+        const float* ro = res ? res + off : nullptr;
         const int px = std::min(PXB, c.ow - ox);
-        if (c.cin == 3) withConstant<1, PXB>(px, [&](auto k) { convVecWideBlock<NV, decltype(k)::value, 3>(c, xb, W, bias, act, oy, ox, yo); });
-        else withConstant<1, PXB>(px, [&](auto k) { convVecWideBlock<NV, decltype(k)::value, 0>(c, xb, W, bias, act, oy, ox, yo); });
+        if (c.cin == 3) withConstant<1, PXB>(px, [&](auto k) { convVecWideBlock<NV, decltype(k)::value, 3>(c, xb, W, bias, act, oy, ox, yo, ro); });
+        else withConstant<1, PXB>(px, [&](auto k) { convVecWideBlock<NV, decltype(k)::value, 0>(c, xb, W, bias, act, oy, ox, yo, ro); });
       }
   }
 }
@@ -246,13 +263,16 @@ bool convVecOk(const Conv& c, const Pool2* p) {
   return !p || pool2x2Follows(c, *p);
 }
 
-void convVecSerial(const Conv& c, const Pool2* p, const float* x, const float* W, const float* bias, float* y, int act) {
+void convVecSerial(const Conv& c, const Pool2* p, const float* x, const float* W, const float* bias, float* y, int act, const float* res) {
   constexpr int PXB = 12;
   for (int b = 0; b < c.n; b++) {
     const float* xb = x + (long)b * c.h * c.w * c.cin;
     if (!p) {
       for (int oy = 0; oy < c.oh; oy++)
-        for (int ox = 0; ox < c.ow; ox += PXB) convVecRow<1>(c, xb, W, bias, act, oy, ox, std::min(PXB, c.ow - ox), y + (((long)b * c.oh + oy) * c.ow + ox) * VW);
+        for (int ox = 0; ox < c.ow; ox += PXB) {
+          const long off = (((long)b * c.oh + oy) * c.ow + ox) * VW;
+          convVecRow<1>(c, xb, W, bias, act, oy, ox, std::min(PXB, c.ow - ox), y + off, res ? res + off : nullptr);
+        }
     } else {
       for (int py = 0; py < p->oh; py++)
         for (int ox = 0; ox < 2 * p->ow; ox += PXB) convVecRow<2>(c, xb, W, bias, act, 2 * py, ox, std::min(PXB, 2 * p->ow - ox), y + (((long)b * p->oh + py) * p->ow + ox / 2) * VW);
@@ -286,25 +306,27 @@ void padRows(const Conv& c, const float* xb, int iy0, int rows, int wp, float* x
 namespace {
 
 /** convVecPadded's kernel on a padded band v (valid padding, v.n = 1): cout = VW, 2·VW or 4·VW. */
-void convVecBand(const Conv& v, const float* xp, const float* W, const float* bias, float* y, int act) {
+void convVecBand(const Conv& v, const float* xp, const float* W, const float* bias, float* y, int act, const float* res = nullptr) {
   const int nv = v.cout / VW;
-  if (nv == 1) convVecSerial(v, nullptr, xp, W, bias, y, act);
-  else if (nv == 2) convVecWideSerial<2>(v, xp, W, bias, y, act);
-  else convVecWideSerial<4>(v, xp, W, bias, y, act);
+  if (nv == 1) convVecSerial(v, nullptr, xp, W, bias, y, act, res);
+  else if (nv == 2) convVecWideSerial<2>(v, xp, W, bias, y, act, res);
+  else convVecWideSerial<4>(v, xp, W, bias, y, act, res);
 }
 
 }  // namespace
 
-bool convVecPadded(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act) {
+bool convVecPadded(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act, const float* res) {
   if (!convVecPaddedOk(c)) return false;
   // Tasks: (image, band of output rows), bands only when there are too few images for the threads.
   // Taken for any batch size, so the numbers do not depend on how a batch is split (the executor's
   // chunks vs whole-batch ops).
   int bands, bandRows;
   rowBands(c, &bands, &bandRows);
+  // With a residual (the executor's conv + add, already on one thread): serial, one band an image.
+  if (res) bands = 1, bandRows = c.oh;
   const int wp = c.ow + c.fw - 1;
   const long img = (long)c.h * c.w * c.cin;
-  parallel(c.n * bands, workers(c.n * bands), [&](int t, int) {
+  auto task = [&](int t, int) {
     const int b = t / bands, oy0 = (t % bands) * bandRows, oy1 = std::min(c.oh, oy0 + bandRows);
     if (oy0 >= oy1) return;
     // The band's zero-padded input rows: padded row pr (x row pr − top) for pr in [oy0, oy1 + fh − 1).
@@ -313,8 +335,13 @@ bool convVecPadded(const Conv& c, const float* x, const float* W, const float* b
     float* xp = pbuf.get((size_t)hp * wp * c.cin);
     padRows(c, x + b * img, oy0 - c.top, hp, wp, xp);
     const Conv v{1, hp, wp, c.cin, oy1 - oy0, c.ow, c.cout, c.fh, c.fw, 1, 1, 0, 0, 1, 1};
-    convVecBand(v, xp, W, bias, y + (((long)b * c.oh + oy0) * c.ow) * c.cout, act);
-  });
+    const long off = (((long)b * c.oh + oy0) * c.ow) * c.cout;
+    convVecBand(v, xp, W, bias, y + off, act, res ? res + off : nullptr);
+  };
+  if (res)
+    for (int t = 0; t < c.n; t++) task(t, 0);
+  else
+    parallel(c.n * bands, workers(c.n * bands), task);
   return true;
 }
 

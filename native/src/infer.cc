@@ -3,7 +3,8 @@
 // concatenation, global average / max pooling, zero padding, per-channel affine — in one call,
 // parallel over chunks of images. Each task runs every op on its chunk (≤ 8 images) on one
 // thread, in thread-local slot buffers that stay in L2: one pool dispatch per batch instead of
-// one per op, and each max pool reads the conv output it follows while that is in cache.
+// one per op, and each max pool reads the conv output it follows while that is in cache (a residual
+// add + relu runs in the epilogue of the conv before it: residualFusesWithPrev).
 // Per image the arithmetic is that of the per-op kernels (the same kernels, the same
 // accumulation order), so the per-op mode (slots given: each op over the whole batch,
 // threaded inside the op; for A/B and profiling) gives the same numbers.
@@ -178,6 +179,27 @@ bool fusesWithNext(const std::vector<InferOp>& ops, size_t k, int to) {
   return convDirect1PoolOk(op.c, next.p) || convVecOk(op.c, &next.p) || convVecPaddedPoolOk(op.c, next.p);
 }
 
+/**
+ * The residual slot when op k (a linear conv that convVecPadded takes) and the add after it (linear or relu) run as one
+ * kernel in the one-call executor, the add in the conv's epilogue (ResNet's "conv+bn → add+relu"): y = act((conv + bias) + res),
+ * the same numbers as the two ops, and the conv's map is never written nor read back. −1 when they do not fuse: the conv output
+ * has another reader before its slot is overwritten, or the add writes over the conv's input (the planner adds in place
+ * into the conv's output instead: every add of resnet20).
+ */
+int residualFusesWithPrev(const std::vector<InferOp>& ops, size_t k, int to) {
+  if (g_inferNoFuse || (int)k + 1 >= to) return -1;
+  const InferOp &op = ops[k], &add = ops[k + 1];
+  if (op.kind != kInferConv || add.kind != kInferAdd || op.act != 0 || add.act > 1) return -1;
+  if ((add.in0 == op.out) == (add.in1 == op.out) || add.out == op.in0 || op.in0 == op.out) return -1;
+  // The kernel runConv picks must be convVecPadded's (convDirect and the valid-padding convVecSerial come first).
+  if (!convVecPaddedOk(op.c) || convVecOk(op.c, nullptr) || op.c.cin == 1) return -1;
+  for (size_t j = k + 2; add.out != op.out && j < ops.size(); j++) {  // (an add in place leaves its own output in the slot)
+    if (ops[j].in0 == op.out || ops[j].in1 == op.out) return -1;
+    if (ops[j].out == op.out) break;
+  }
+  return add.in0 == op.out ? add.in1 : add.in0;
+}
+
 }  // namespace
 
 void inferRun(const std::vector<InferOp>& ops, const std::vector<long>& slotSize, const float* x, float* y, int n, int chunk, float* const* slots, int from, int to) {
@@ -233,6 +255,14 @@ void inferRun(const std::vector<InferOp>& ops, const std::vector<long>& slotSize
         if (convDirect1PoolOk(c, p)) convDirect1Pool(c, p, a, op.w, op.b, o, op.act);
         else if (convVecOk(c, &p)) convVecSerial(c, &p, a, op.w, op.b, o, op.act);
         else convVecPaddedPool(c, p, a, op.w, op.b, o, op.act);
+        k++;
+        continue;
+      }
+      if (const int res = residualFusesWithPrev(ops, k, to); res >= 0) {
+        // conv (+ folded batch norm) then the add of a residual (+ relu): one kernel, the add in the conv's epilogue.
+        Conv c = op.c;
+        c.n = m;
+        convVecPadded(c, a, op.w, op.b, slot[ops[k + 1].out], ops[k + 1].act, slot[res]);
         k++;
         continue;
       }

@@ -179,9 +179,12 @@ bool convDirect(const Conv& c, const float* x, const float* W, const float* bias
  * not 1×1; any number of input channels): each image copied zero-padded (one pass over x instead of im2col's
  * fh·fw), then one output row of PX pixels × cout/VW vectors of accumulators at a time; threaded
  * over images (and bands of rows when images are fewer than 2 per thread; the sums do not depend on
- * the split). False (nothing done) when it does not apply.
+ * the split). res (c.n × oh × ow × cout, or null): a residual added in the epilogue, y = act((conv(x) + bias) + res)
+ * with act 0 or 1 (relu as std::max(v, 0)): the numbers of the conv then a separate add + relu; then serial (the
+ * executor's), one band an image, and y may be res (not x).
+ * False (nothing done) when it does not apply.
  */
-bool convVecPadded(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act);
+bool convVecPadded(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act, const float* res = nullptr);
 /**
  * 1×1 stride-1 convs (pointwise, MobileNet's) with cout = VW, 2·VW or 4·VW and ≤ 64 input channels by the
  * vector-over-cout kernel over blocks of pixels, x read in place: the GEMM's 14×32 tile half empty at 16
@@ -211,8 +214,11 @@ bool convVecPaddedPoolOk(const Conv& c, const Pool2& p);
 void convVecPaddedPool(const Conv& c, const Pool2& p, const float* x, const float* W, const float* bias, float* y, int act);
 /** Does the vector-over-cout direct kernel apply? (p: the 2×2 / 2 unpadded max pool to fuse, or null.) */
 bool convVecOk(const Conv& c, const Pool2* p);
-/** Serial: y = act(conv(x) + bias) for c.n images by the vector-over-cout kernel, or its 2×2 / 2 max pool when p is given. */
-void convVecSerial(const Conv& c, const Pool2* p, const float* x, const float* W, const float* bias, float* y, int act);
+/**
+ * Serial: y = act(conv(x) + bias) for c.n images by the vector-over-cout kernel, or its 2×2 / 2 max pool when p is given.
+ * res (no pool only; c.n × oh × ow × cout, or null): a residual added in the epilogue, as convVecPadded's.
+ */
+void convVecSerial(const Conv& c, const Pool2* p, const float* x, const float* W, const float* bias, float* y, int act, const float* res = nullptr);
 /** Does the one-input-channel conv fused with the 2×2 / 2 max pool p apply? */
 bool convDirect1PoolOk(const Conv& c, const Pool2& p);
 /** Serial: maxpool(act(conv(x) + bias)) by the one-input-channel kernel (convDirect1PoolOk must hold). */

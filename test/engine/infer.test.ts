@@ -214,6 +214,33 @@ describe.skipIf(!na)('native inference executor', () => {
     expect(await check(spec, 37, 12)).toBeLessThanOrEqual(1e-4);
   });
 
+  it('conv + residual add (+ relu) in one kernel: 16, 32 and 64 channels, odd sizes, a linear add, a conv output read again after its add', async () => {
+    // The executor adds the residual in the epilogue of the conv before the add (convVecPadded with res). In the last
+    // block the conv's output is also concatenated after the add (its residual, the block's input, dies at the add,
+    // so the add runs in place there): that pair must not fuse (the conv's map is needed), and its add is linear.
+    const g = new GraphBuilder();
+    g.add({ type: 'conv2d', filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' });
+    basicBlock(g, 16, 1);
+    g.add({ type: 'conv2d', filters: 64, kernelSize: 1, activation: 'relu' });
+    basicBlock(g, 64, 1);
+    g.add({ type: 'conv2d', filters: 32, kernelSize: 1, activation: 'relu' });
+    basicBlock(g, 32, 1);
+    const from = g.last;
+    g.add({ type: 'conv2d', filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' });
+    g.add({ type: 'conv2d', filters: 32, kernelSize: 3, padding: 'same', activation: 'linear' });
+    const c32 = g.add({ type: 'batchNormalization', momentum: 0.9, epsilon: 1e-3 });
+    const sum = g.add({ type: 'add' }, { inputs: [from, c32] });
+    g.add({ type: 'concatenate' }, { inputs: [sum, c32] });
+    g.add({ type: 'globalAveragePooling2d' });
+    g.add({ type: 'dense', units: 4 });
+    const spec = ModelSpecSchema.parse(g.spec('custom', { inputShape: [7, 13, 3], numClasses: 4 }));
+    const d = await describePlan(spec);
+    expect(d).toContain('conv+bn → add+relu');
+    expect(d).toContain('conv+bn → add → concat');
+    // 1, 2 and 5 images: chunks of one image (one band each) and of several.
+    for (const [n, seed] of [[1, 21], [2, 22], [5, 23]]) expect(await check(spec, n, seed)).toBeLessThanOrEqual(1e-4);
+  });
+
   it('MobileNet-like graph (depthwise ×1 and ×2, stride 2, zero padding folded into the conv, bn + relu6) matches tfjs cpu', async () => {
     const g = new GraphBuilder();
     const bn = () => g.add({ type: 'batchNormalization', momentum: 0.9, epsilon: 1e-3 });
