@@ -33,6 +33,11 @@ describe('New run form: adversarial training', () => {
     const w = await mountNewRun();
     expect((q(w, 'run-adversarial-method').element as HTMLSelectElement).value).toBe('none');
     expect(q(w, 'run-adversarial').text()).toContain('Robust accuracy at ε');
+    // Off: the attack's training fields are hidden; FGSM shows share and ε, PGD-k its steps too.
+    expect(w.find('[data-testid="run-adversarial-epsilon"]').exists()).toBe(false);
+    await q(w, 'run-adversarial-method').setValue('fgsm');
+    expect(w.find('[data-testid="run-adversarial-epsilon"]').exists()).toBe(true);
+    expect(w.find('[data-testid="run-adversarial-steps"]').exists()).toBe(false);
     await q(w, 'run-adversarial-method').setValue('pgd');
     await q(w, 'run-adversarial-ratio').setValue('0.5');
     await q(w, 'run-adversarial-epsilon').setValue('25.5');
@@ -48,6 +53,7 @@ describe('New run form: adversarial training', () => {
 
   it('refuses ε above 255, naming the field', async () => {
     const w = await mountNewRun();
+    await q(w, 'run-adversarial-method').setValue('fgsm');
     await q(w, 'run-adversarial-epsilon').setValue('300');
     await flushPromises();
     expect(w.find('[data-testid="run-adversarial-epsilon-error"]').exists()).toBe(true);
