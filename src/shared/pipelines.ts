@@ -22,7 +22,7 @@ export const PipelineRowSchema = z.object({
   testAccuracy: z.number().nullable(),
   /** Seconds from start to finish (a network: training; a baseline: features, fit and predictions). */
   trainingSeconds: z.number().nullable(),
-  /** Milliseconds to classify one image: a baseline's measured pipeline (features unless cached, then the classifier); a network's pass over every item after training (InferenceTiming); null when not recorded. */
+  /** Milliseconds to classify one image: a baseline's measured pipeline (feature extraction, as measured when the features were computed, plus the classifier); a network's pass over every item after training (InferenceTiming); null when not recorded. */
   inferenceMsPerImage: z.number().nullable(),
   /** Numbers the model keeps: a network's parameters (frozen ones included); a baseline's backbone up to its node, standardizer, PCA and classifier (BaselineReport.parameters). */
   parameters: z.number().int().nullable(),

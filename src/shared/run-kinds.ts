@@ -183,8 +183,10 @@ export const BaselineReportSchema = z.object({
   featureSeconds: z.number(),
   featuresCached: z.boolean(),
   fitSeconds: z.number(),
-  /** Seconds per image to classify: its features (0 when cached) and the classifier. */
+  /** Seconds per image to classify: its features' extraction (measured when they were computed; the same for a run reading them from the cache) and the classifier. */
   inferenceSecondsPerImage: z.number(),
+  /** Of those, the classifier's (standardizer, PCA and classifier on the features; absent in reports written before it was recorded). */
+  classifierSecondsPerImage: z.number().optional(),
   trainCount: z.number().int(),
   /** The random forest's feature importance (per input of the classifier). */
   featureImportance: z.array(z.number()).optional(),

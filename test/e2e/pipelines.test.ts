@@ -63,6 +63,13 @@ describe.skipIf(!existsSync(hymen) || !existsSync(models))('baselines from the U
     expect(await page.getByTestId('baseline-descriptor').inputValue()).toBe('hog');
     expect(await page.getByTestId('baseline-pixels-per-cell').inputValue()).toBe('8');
     expect(await page.getByTestId('baseline-classifier').inputValue()).toBe('svm');
+    // One "Descriptor" (the field), the section is its settings; γ is the RBF kernel's only.
+    expect(await page.getByRole('heading', { name: 'Descriptor settings' }).count()).toBe(1);
+    expect(await page.getByTestId('baseline-gamma').count()).toBe(0);
+    await page.getByTestId('baseline-kernel').selectOption('rbf');
+    await page.getByTestId('baseline-gamma').waitFor();
+    await page.getByTestId('baseline-kernel').selectOption('linear');
+    await expect.poll(() => page.getByTestId('baseline-gamma').count()).toBe(0);
     // A bad value is named beside its field and blocks Start.
     await page.getByTestId('baseline-pixels-per-cell').fill('1');
     await expect.poll(() => page.getByTestId('baseline-form-error').innerText().catch(() => '')).toContain('Cell size');
@@ -74,6 +81,12 @@ describe.skipIf(!existsSync(hymen) || !existsSync(models))('baselines from the U
     await page.waitForURL(/#\/runs\/\d+$/, { timeout: 60_000 });
     await waitForStatus(page, 'completed', 240_000);
     expect(await page.getByTestId('baseline-pipeline').innerText()).toContain('Classic: HoG 9×8px×2 → linear SVM C=1');
+    // A run that succeeded has no error row; its times, size and creation date as the Pipelines row has them.
+    expect(await page.getByTestId('baseline-error').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('baseline-inference').innerText(), { timeout: 10_000 }).toMatch(/\d.*(ms|µs)/);
+    expect(Number((await page.getByTestId('baseline-params').innerText()).replace(/[^\d]/g, ''))).toBeGreaterThan(0);
+    expect(await page.getByTestId('baseline-training').innerText()).toMatch(/\d s/);
+    expect(await page.getByTestId('baseline-created').innerText()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d$/);
     await shot(page, 'pipelines-02-classic-run');
 
     // ---- Features: MobileNet v2 1.0/224 pooling → PCA 64 → linear SVM ----
@@ -110,6 +123,11 @@ describe.skipIf(!existsSync(hymen) || !existsSync(models))('baselines from the U
       expect(await r.getByTestId('pipeline-inference').innerText(), kind!).toMatch(/\d.*(ms|µs)/);
       expect(Number((await r.getByTestId('pipeline-params').innerText()).replace(/[^\d]/g, '')), kind!).toBeGreaterThan(0);
     }
+    // A network row names its run and epochs; pipeline text breaks at spaces only.
+    const net = page.locator('[data-testid="pipeline-row"][data-kind="network"]');
+    expect(await net.getByTestId('pipeline-name').innerText()).toBe('linear net');
+    expect(await net.locator('td.pipeline a').innerText()).toContain('2 epochs');
+    expect(await net.locator('td.pipeline').evaluate((td) => [getComputedStyle(td).wordBreak, getComputedStyle(td).overflowWrap].join(' '))).toBe('normal normal');
     // Sorted by accuracy, best first: the features run leads.
     expect(await page.getByTestId('pipeline-row').first().getAttribute('data-kind')).toBe('features');
     await shot(page, 'pipelines-05-table');
@@ -121,8 +139,9 @@ describe.skipIf(!existsSync(hymen) || !existsSync(models))('baselines from the U
 
     // Compare takes runs of every kind: one summary row each, the confusion matrices side by side.
     const ids = await page.getByTestId('pipeline-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run-id')));
-    await page.goto(`${host.url.split('#')[0]}#/compare?runs=${ids.join(',')}`);
+    await page.getByTestId('pipelines-compare').click();
     await page.getByTestId('compare-page').waitFor();
+    expect(page.url()).toMatch(new RegExp(`#/compare\\?runs=${ids.join('(,|%2C)')}$`));
     await expect.poll(() => page.getByTestId('summary-row').count(), { timeout: 20_000 }).toBe(3);
     await shot(page, 'pipelines-07-compare');
 

@@ -59,7 +59,7 @@ describe.skipIf(!models || !hymen)('layerwise baseline: MobileNet features + PCA
     o = io();
     expect(await runCli(argv('baseline', '--dataset', 'hymenoptera', '--features', model(), '--pca', '64', '--classifier', 'svm', '--json', '--data-dir', dir.root), o)).toBe(0);
     expect(o.errors).toEqual([]);
-    const first = json(o.lines) as { runId: number; valAccuracy: number; testAccuracy: number | null; report: { featureDim: number; featuresCached: boolean; pcaComponents: number | null; backboneParameters?: number } };
+    const first = json(o.lines) as { runId: number; valAccuracy: number; testAccuracy: number | null; report: { featureDim: number; featuresCached: boolean; pcaComponents: number | null; backboneParameters?: number; inferenceSecondsPerImage: number; classifierSecondsPerImage?: number } };
     console.log(`[baseline] hymenoptera MobileNet v2 1.0/224 pooling + PCA 64 + linear SVM: val ${first.valAccuracy}`, JSON.stringify(first.report));
     expect(first.valAccuracy).toBeGreaterThanOrEqual(0.9);
     expect(first.report.featureDim).toBe(1280);
@@ -73,6 +73,13 @@ describe.skipIf(!models || !hymen)('layerwise baseline: MobileNet features + PCA
     expect(await runCli(argv('baseline', '--dataset', 'hymenoptera', '--features', model(), '--pca', '64', '--classifier', 'svm', '--json', '--data-dir', dir.root), o)).toBe(0);
     const again = json(o.lines) as typeof first;
     expect(again.report.featuresCached).toBe(true);
+    // Inference per image is the backbone's extraction + the classifier, cached features or not:
+    // the two runs agree within 3×, and both are far above the classifier alone.
+    const inf = (r: typeof first): number => r.report.inferenceSecondsPerImage;
+    console.log(`[baseline] inference per image: first ${(1000 * inf(first)).toFixed(3)} ms, cached ${(1000 * inf(again)).toFixed(3)} ms, classifier alone ${(1000 * again.report.classifierSecondsPerImage!).toFixed(4)} ms`);
+    expect(inf(again) / inf(first)).toBeGreaterThan(1 / 3);
+    expect(inf(again) / inf(first)).toBeLessThan(3);
+    for (const r of [first, again]) expect(inf(r)).toBeGreaterThan(10 * r.report.classifierSecondsPerImage!);
     // RBF after PCA: the default γ must follow the components' variance (libsvm's 1 / features gave 78 %).
     o = io();
     expect(await runCli(argv('baseline', '--dataset', 'hymenoptera', '--features', model(), '--pca', '64', '--classifier', 'rbf', '--json', '--data-dir', dir.root), o)).toBe(0);

@@ -27,6 +27,8 @@ export interface FeatureMatrix {
   cached: boolean;
   /** Weights of the backbone up to its node (0 for descriptors). */
   backboneParameters: number;
+  /** Wall seconds per image its extraction took when it was computed (kept with the cache, so a cached run still reports the real per-image cost). */
+  extractSecondsPerImage: number;
 }
 
 /** What identifies a pack's features: the version's content hash, the input shape, and the descriptors or the backbone file (hash or path, size, mtime), node and input range. */
@@ -42,6 +44,7 @@ export function featureKey(spec: BaselineRunSpec, pack: LoadedPack): string {
 /**
  * The features of every pack item: from `<cacheDir>/<key>.f32` (+ `.json`) when there, else
  * computed and written there (temporary file + rename, so a cancelled job leaves no half file).
+ * The matrix carries the per-image extraction seconds measured when it was computed (from the cache's `.json` when read).
  * @param progress items done of count
  * @returns null when `signal` aborted first
  * @throws Error naming the model file or node when the backbone cannot be read or has no such node.
@@ -51,26 +54,28 @@ export async function packFeatures(spec: BaselineRunSpec, pack: LoadedPack, cach
   const file = join(cacheDir, `${key}.f32`);
   const metaFile = join(cacheDir, `${key}.json`);
   if (existsSync(file) && existsSync(metaFile)) {
-    const { dim, count, backboneParameters } = JSON.parse(readFileSync(metaFile, 'utf8')) as { dim: number; count: number; backboneParameters?: number };
+    const { dim, count, backboneParameters, extractSecondsPerImage } = JSON.parse(readFileSync(metaFile, 'utf8')) as { dim: number; count: number; backboneParameters?: number; extractSecondsPerImage?: number };
     const buf = readFileSync(file);
-    // A cache entry written before backboneParameters was recorded is computed again.
-    if (count === pack.meta.count && buf.length === count * dim * 4 && (spec.kind === 'classic' || backboneParameters !== undefined)) {
+    // A cache entry written before backboneParameters / the extraction time were recorded is computed again.
+    if (count === pack.meta.count && buf.length === count * dim * 4 && (spec.kind === 'classic' || backboneParameters !== undefined) && extractSecondsPerImage !== undefined) {
       progress(count, count);
-      return { dim, count, values: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)), cached: true, backboneParameters: backboneParameters ?? 0 };
+      return { dim, count, values: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length)), cached: true, backboneParameters: backboneParameters ?? 0, extractSecondsPerImage };
     }
   }
-  const out = spec.kind === 'classic' ? await descriptorFeatures(spec, pack, signal, progress) : await backboneFeatures(spec.backbone, pack, signal, progress);
-  if (!out) return null;
+  const t0 = performance.now();
+  const computed = spec.kind === 'classic' ? await descriptorFeatures(spec, pack, signal, progress) : await backboneFeatures(spec.backbone, pack, signal, progress);
+  if (!computed) return null;
+  const out = { ...computed, extractSecondsPerImage: (performance.now() - t0) / 1000 / Math.max(1, computed.count) };
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, Buffer.from(out.values.buffer, out.values.byteOffset, out.values.byteLength));
   renameSync(tmp, file);
-  writeFileSync(metaFile, JSON.stringify({ dim: out.dim, count: out.count, backboneParameters: out.backboneParameters, spec: spec.kind === 'classic' ? spec.descriptors : spec.backbone }));
+  writeFileSync(metaFile, JSON.stringify({ dim: out.dim, count: out.count, backboneParameters: out.backboneParameters, extractSecondsPerImage: out.extractSecondsPerImage, spec: spec.kind === 'classic' ? spec.descriptors : spec.backbone }));
   return { ...out, cached: false };
 }
 
 /** Descriptors of every item; every 64 items it reports progress and yields to the event loop, so a `cancel` message is read. */
-async function descriptorFeatures(spec: Extract<BaselineRunSpec, { kind: 'classic' }>, pack: LoadedPack, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Omit<FeatureMatrix, 'cached'> | null> {
+async function descriptorFeatures(spec: Extract<BaselineRunSpec, { kind: 'classic' }>, pack: LoadedPack, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Omit<FeatureMatrix, 'cached' | 'extractSecondsPerImage'> | null> {
   const { count, height, width, channels } = pack.meta;
   const size = height * width * channels;
   let values: Float32Array | null = null;
@@ -120,7 +125,7 @@ export function backboneAt(b: BackboneFeatures): tfl.LayersModel {
   return tfl.model({ inputs: full.inputs, outputs: layer.output as tfl.SymbolicTensor });
 }
 
-async function backboneFeatures(b: BackboneFeatures, pack: LoadedPack, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Omit<FeatureMatrix, 'cached'> | null> {
+async function backboneFeatures(b: BackboneFeatures, pack: LoadedPack, signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Omit<FeatureMatrix, 'cached' | 'extractSecondsPerImage'> | null> {
   const model = backboneAt(b);
   const { count, height, width, channels } = pack.meta;
   const size = height * width * channels;

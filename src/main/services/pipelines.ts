@@ -49,7 +49,7 @@ function rowOf(deps: PipelineDeps, run: RunSummary, spec: AnyRunSpec): PipelineR
     runId: run.id,
     name: run.name,
     kind: runKindOf(spec),
-    pipeline: baseline ? describeBaseline(spec) : spec.pretrained ? `${spec.pretrained.backbone}, fine-tuned` : (PRESET_LABELS[spec.model.preset] ?? spec.model.preset),
+    pipeline: baseline ? describeBaseline(spec) : spec.pretrained ? `${spec.pretrained.backbone}, fine-tuned` : `${PRESET_LABELS[spec.model.preset] ?? spec.model.preset} · ${spec.training.epochs} epoch${spec.training.epochs === 1 ? '' : 's'}`,
     status: run.status,
     datasetVersionId: run.datasetVersionId,
     split,
