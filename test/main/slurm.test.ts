@@ -124,6 +124,28 @@ describe.skipIf(!cifar)('Slurm executor on a fake cluster', () => {
     expect(b.backendDetail ?? '').toContain(`Slurm job ${info.jobId} on fake-node-1`);
   });
 
+  it('the job\'s end state is stored after the run completes, even when the next poll is later than the engine\'s exit grace', { timeout: 120_000 }, async () => {
+    // pollSeconds 30 > the 5 s grace after `done`: the host used to stop (scancel) the job then, leaving PENDING/RUNNING for good.
+    await useSlurm({ pollSeconds: 30 });
+    const id = await train(1);
+    expect((await app.runs.waitFor(id)).status).toBe('completed');
+    await until('Slurm to record the end', async () => (await job(id))?.state === 'COMPLETED', 30_000);
+    const jobId = (await job(id))!.jobId;
+    expect(calls().filter((c) => c[0] === 'scancel' && c[1] === jobId)).toEqual([]);
+  });
+
+  it('a classic run trains on this machine with the Slurm executor set, and submits no job', { timeout: 120_000 }, async () => {
+    await useSlurm();
+    const before = calls().filter((c) => c[0] === 'sbatch').length;
+    const { runId } = (await app.handle('runs.start', { spec: { kind: 'classic', datasetId, descriptors: [{ type: 'hog' }], classifier: { type: 'svm' }, inputShape: [32, 32, 3] } })) as { runId: number };
+    const end = await app.runs.waitFor(runId);
+    expect(end.error).toBeNull();
+    expect(end.status).toBe('completed');
+    expect(end.testAccuracy).toBeGreaterThanOrEqual(0);
+    expect(await job(runId)).toBeNull();
+    expect(calls().filter((c) => c[0] === 'sbatch').length).toBe(before);
+  });
+
   it('sbatch gets the settings; two runs of one dataset version share one staged pack', { timeout: 300_000 }, async () => {
     await useSlurm({ gpusPerRun: 1 });
     const r1 = await train(1);

@@ -86,6 +86,7 @@ export function registerBaselineCommand(
         const spec = checkWithSets(o.set, () => parseAnyRunSpec(applySets(raw as unknown as Record<string, unknown>, o.set))) as BaselineRunSpec;
         const { runId } = (await app.handle('runs.start', { spec })) as { runId: number };
         if (!o.json) io.out(`run ${runId}: ${describeBaseline(spec)} on "${ds.name}" (${ds.classCount} classes, input ${spec.inputShape.join('×')})`);
+        if (!o.json && app.executor.get().kind === 'slurm') io.out('runs on this machine: classic and features runs do not go to Slurm (network runs do)');
         const off = io.onInterrupt(() => {
           io.err('cancelling the run…');
           void app.handle('runs.cancel', { runId }).catch(() => undefined);

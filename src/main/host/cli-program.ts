@@ -276,10 +276,28 @@ export async function runCli(argv: string[], io: CliIO = defaultIO): Promise<num
         }
       }
     });
+    // A run sent to Slurm: its job id once submitted, then each state Slurm reports (the host polls squeue / sacct).
+    let jobLine = '';
+    const printJob = (): void => {
+      const j = app.executor.job(runId);
+      if (!j) return;
+      if (!jobLine) print(`submitted to Slurm as job ${j.jobId} (partition ${app.executor.get().slurm?.partition ?? "the cluster's default"})`);
+      const line = `Slurm job ${j.jobId} ${j.state}${j.node ? ` on ${j.node}` : ''}${j.reason ? ` (reason: ${j.reason})` : ''}`;
+      if (line !== jobLine) print(line);
+      jobLine = line;
+    };
+    const jobTimer = setInterval(printJob, 500);
     let final: RunSummary;
     try {
       final = await Promise.race([app.runs.waitFor(runId), forced]);
+      // The job's end state comes a poll after the run's end (bounded by the executor's own follow).
+      for (let t = 0; jobLine && app.runs.isActive(runId) && t < 130; t++) {
+        printJob();
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      printJob();
     } finally {
+      clearInterval(jobTimer);
       sub.dispose();
       stopInterrupt();
       multi?.stop();

@@ -7,7 +7,8 @@
  * messages.jsonl as they appear (fs.watch on the folder, and a poll every `pollSeconds` since
  * shared filesystems often send no events) and handed on; checkpoints and predictions are copied
  * into the run's folder first and their paths rewritten. squeue / sacct give the state, node and
- * reason, stored in `slurm_jobs`. A job that ends without the engine's `done` / `failed` (time
+ * reason, stored in `slurm_jobs`, until Slurm reports the job's end state (also after the engine's
+ * `done`: kill() then follows the job to its end, bounded, rather than cancel it). A job that ends without the engine's `done` / `failed` (time
  * limit, node failure, preemption) is reported as `failed` with Slurm's words. send(cancel) and
  * kill() → `scancel`; detach() stops following without cancelling (a host going down), and
  * `attach` follows a job a previous host submitted, replaying its messages from the start.
@@ -36,6 +37,9 @@ export interface SlurmContext {
 
 /** Polls in a row that find neither squeue nor sacct knowing a submitted job before it counts as lost. */
 const UNKNOWN_POLLS = 30;
+/** After the engine's `done` / `failed`, how long the job is followed (at most) until Slurm reports its end state, and how often it is asked meanwhile. */
+const FINAL_FOLLOW_MS = 60_000;
+const FINAL_POLL_MS = 1000;
 
 export class SlurmEngineProcess extends EngineProcessBase {
   private jobId: string | null = null;
@@ -44,6 +48,7 @@ export class SlurmEngineProcess extends EngineProcessBase {
   private runId = 0;
   private offset = 0;
   private timer: NodeJS.Timeout | null = null;
+  private finalTimer: NodeJS.Timeout | null = null;
   private watcher: FSWatcher | null = null;
   private cancelRequested = false;
   private endedByEngine = false;
@@ -95,9 +100,17 @@ export class SlurmEngineProcess extends EngineProcessBase {
     }
   }
 
-  /** scancel the job and stop following it at once. */
+  /**
+   * scancel the job and stop following it at once. After the engine's own `done` / `failed` the
+   * job is ending by itself: it is not cancelled but followed (every FINAL_POLL_MS, at most
+   * FINAL_FOLLOW_MS) until Slurm reports its end state, which is stored; then the process exits.
+   */
   kill(): void {
     if (this.exited) return;
+    if (this.endedByEngine && !this.cancelRequested && this.jobId && !this.stopped) {
+      this.followToEnd();
+      return;
+    }
     if (this.jobId) void this.cancelJob();
     this.stop();
     this.exit(null, 'SIGKILL');
@@ -159,10 +172,25 @@ export class SlurmEngineProcess extends EngineProcessBase {
     void this.poll();
   }
 
+  /** Poll fast until Slurm says the job ended (poll() then exits), or give up after FINAL_FOLLOW_MS. */
+  private followToEnd(): void {
+    if (this.finalTimer) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => void this.poll(), FINAL_POLL_MS);
+    this.finalTimer = setTimeout(() => {
+      if (this.exited) return;
+      this.stop();
+      this.exit(null, 'SIGKILL');
+    }, FINAL_FOLLOW_MS);
+    void this.poll();
+  }
+
   private stop(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.finalTimer) clearTimeout(this.finalTimer);
+    this.finalTimer = null;
     this.watcher?.close();
     this.watcher = null;
   }
@@ -239,7 +267,15 @@ export class SlurmEngineProcess extends EngineProcessBase {
         if (++this.unknownPolls < UNKNOWN_POLLS) return;
         state = { state: 'UNKNOWN', node: null, reason: `Slurm no longer knows job ${this.jobId}`, exitCode: null };
       } else this.unknownPolls = 0;
-      this.ctx.store.update(this.runId, state);
+      try {
+        this.ctx.store.update(this.runId, state);
+      } catch (err) {
+        // The database closed under us (the host quit): nothing more to record.
+        this.appendStderr(`\n${(err as Error).message}`);
+        this.stop();
+        this.exit(null, null);
+        return;
+      }
       this.lastState = state.state;
       if (!SLURM_ENDED.has(state.state) && state.state !== 'UNKNOWN') return;
       // Ended: what the engine wrote before the end, then the end itself.

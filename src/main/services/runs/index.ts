@@ -81,7 +81,7 @@ export interface RunServiceOptions {
   predictions?: { ingestPredictions(runId: number, msg: { path: string; count: number; numClasses: number }): unknown };
   /** Whether a usable GPU exists (asked only when a run requests backend 'gpu'; see gpu-probe.ts). Absent: 'gpu' is not checked here. */
   gpu?: () => Promise<GpuInfo>;
-  /** Launches training runs when it differs from `launcher` (the executor: local or Slurm, services/executors/). Default: `launcher`. */
+  /** Launches network training runs when it differs from `launcher` (the executor: local or Slurm, services/executors/); classic and features runs always use `launcher`. Default: `launcher`. */
   trainingLauncher?: EngineLauncher;
   /** Runs trained elsewhere (Slurm jobs) that outlive their host: followed again instead of marked interrupted (services/executors/). */
   reattach?: RunReattach;
@@ -571,7 +571,8 @@ export class RunService implements Disposable {
         }
         const outDir = join(this.paths.runs, String(runId));
         mkdirSync(outDir, { recursive: true });
-        const engine = this.trainingLauncher.launch({ env: { LAYERWISE_THREADS: String(engineThreads(Math.min(this.concurrencySetting, this.active.size + this.queue.length))) } });
+        // Classic and features runs are short CPU feature jobs: on this machine whatever the executor (Slurm takes network runs only).
+        const engine = this.launcher.launch({ env: { LAYERWISE_THREADS: String(engineThreads(Math.min(this.concurrencySetting, this.active.size + this.queue.length))) } });
         this.follow(run, engine);
         engine.send(baselineJob(runId, spec, prepared.packDir, outDir, this.paths.cache));
         return;
