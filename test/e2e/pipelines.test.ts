@@ -127,7 +127,7 @@ describe.skipIf(!existsSync(hymen) || !existsSync(models))('baselines from the U
     const net = page.locator('[data-testid="pipeline-row"][data-kind="network"]');
     expect(await net.getByTestId('pipeline-name').innerText()).toBe('linear net');
     expect(await net.locator('td.pipeline a').innerText()).toContain('2 epochs');
-    expect(await net.locator('td.pipeline').evaluate((td) => [getComputedStyle(td).wordBreak, getComputedStyle(td).overflowWrap].join(' '))).toBe('normal normal');
+    expect(await net.locator('td.pipeline').evaluate((td) => { const st = (globalThis as unknown as { getComputedStyle: (e: unknown) => { wordBreak: string; overflowWrap: string } }).getComputedStyle(td); return [st.wordBreak, st.overflowWrap].join(' '); })).toBe('normal normal');
     // Sorted by accuracy, best first: the features run leads.
     expect(await page.getByTestId('pipeline-row').first().getAttribute('data-kind')).toBe('features');
     await shot(page, 'pipelines-05-table');
