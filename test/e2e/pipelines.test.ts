@@ -11,9 +11,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { importThroughUi, launchBrowser, newWatchedPage, sharedData, shot, startHost, trainThroughUi, type Host } from './harness';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { importThroughUi, sharedData, shot, trainThroughUi } from './harness';
+import { useHostSession } from './session';
 
 const hymen = sharedData('hymenoptera');
 const models = sharedData('mobilenet-tflite');
@@ -35,22 +36,10 @@ async function waitForStatus(page: Page, status: string, timeoutMs: number): Pro
 const percent = (text: string): number => Number(/([\d.]+)\s*%/.exec(text)?.[1] ?? NaN) / 100;
 
 describe.skipIf(!existsSync(hymen) || !existsSync(models))('baselines from the UI and the Pipelines table (needs ../shared/data/hymenoptera, mobilenet-tflite)', () => {
-  let host: Host;
-  let browser: Browser;
-  let page: Page;
-  let consoleErrors: string[] = [];
-
-  beforeAll(async () => {
-    host = await startHost();
-    browser = await launchBrowser();
-    ({ page, errors: consoleErrors } = await newWatchedPage(browser, 1440, 1000));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
-  });
+  const session = useHostSession(1440, 1000);
 
   it('a network, a HoG + SVM and a MobileNet features + PCA + SVM run side by side', async () => {
+    const { host, page, errors: consoleErrors } = session;
     await importThroughUi(page, host, hymen, { name: 'hymenoptera' });
     await trainThroughUi(page, { preset: 'linear', epochs: 2, name: 'linear net' });
     const networkUrl = page.url();

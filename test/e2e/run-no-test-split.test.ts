@@ -6,29 +6,17 @@
  * no suggested label errors and why (the gate's figures). Screenshot: test-output/e2e/run-no-test-split.png.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { importThroughUi, launchBrowser, newWatchedPage, sharedData, shot, startHost, type Host } from './harness';
+import { describe, expect, it } from 'vitest';
+import { importThroughUi, sharedData, shot } from './harness';
+import { useHostSession } from './session';
 
 const hymenoptera = sharedData('hymenoptera');
 
 describe.skipIf(!existsSync(hymenoptera))('a run without a test split (needs ../shared/data/hymenoptera)', () => {
-  let host: Host;
-  let browser: Browser;
-  let page: Page;
-  let consoleErrors: string[] = [];
-
-  beforeAll(async () => {
-    host = await startHost();
-    browser = await launchBrowser();
-    ({ page, errors: consoleErrors } = await newWatchedPage(browser, 1440, 1000));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
-  });
+  const session = useHostSession(1440, 1000);
 
   it('shows "no test split", the val matrix, and why there are no suggestions', async () => {
+    const { host, page, errors: consoleErrors } = session;
     await importThroughUi(page, host, hymenoptera);
     await page.getByTestId('dataset-row').first().click();
     await page.getByTestId('train-on-dataset').click();

@@ -5,30 +5,19 @@
  * Screenshots: test-output/e2e/*.png.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { importThroughUi, launchBrowser, sharedData, shot, startHost, type Host, newWatchedPage } from './harness';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { importThroughUi, sharedData, shot } from './harness';
+import { useHostSession } from './session';
 
 const cifar = sharedData('cifar10-subset');
 const points = async (page: Page, testid: string): Promise<number> => Number((await page.getByTestId(testid).getAttribute('data-points')) ?? '0');
 
 describe.skipIf(!existsSync(cifar))('train in the browser (needs ../shared/data/cifar10-subset)', () => {
-  let host: Host;
-  let browser: Browser;
-  let page: Page;
-  let consoleErrors: string[] = [];
-
-  beforeAll(async () => {
-    host = await startHost();
-    browser = await launchBrowser();
-    ({ page, errors: consoleErrors } = await newWatchedPage(browser, 1440, 900));
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await host?.stop();
-  });
+  const session = useHostSession(1440, 900);
 
   it('imports a real folder through the UI', async () => {
+    const { host, page } = session;
     await importThroughUi(page, host, cifar);
     await shot(page, '01-imported');
     expect(await page.getByTestId('import-imported').innerText()).toMatch(/5,?000/);
@@ -46,6 +35,7 @@ describe.skipIf(!existsSync(cifar))('train in the browser (needs ../shared/data/
   });
 
   it('starts a LeNet-5 run, sees the curves update, and finds the test accuracy in the run list', async () => {
+    const { page, errors: consoleErrors } = session;
     await page.getByTestId('train-on-dataset').click();
     await page.getByTestId('new-run-form').waitFor();
     await page.getByTestId('run-preset').selectOption('lenet5');
