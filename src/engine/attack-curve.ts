@@ -12,6 +12,7 @@ import { compileInference, type InferencePlan } from './infer';
 import type { LoadedPack } from './pack-reader';
 import { inputAffine, preprocessInto, type InputRange } from './preprocess';
 import { deriveSeed, Rng } from './random';
+import { yieldToEventLoop } from './event-loop';
 
 /** Progress in gradient evaluations per image summed over the sample (`done` of `total`). */
 export type AttackProgress = (done: number, total: number) => void;
@@ -143,6 +144,7 @@ export async function attackCurve(model: tfl.LayersModel, pack: LoadedPack, para
     let sign: tf.Tensor4D | null = null;
     try {
       for (let s = 0; s < specs.length; s++) {
+        await yieldToEventLoop();
         if (opts.signal?.aborted) return null;
         const spec = specs[s];
         let adv: Float32Array = buf.subarray(0, n * size);

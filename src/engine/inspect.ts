@@ -14,6 +14,7 @@ import { readCheckpoint, readCheckpointArtifacts } from './checkpoint';
 import { modelNodes, nodeOutputsModel, outputNode, type ModelNode } from './model-graph';
 import { inputAffine, preprocess, type InputRange } from './preprocess';
 import { defaultCamNode, gradCam, gradientMap, inputGradients, smoothGradients } from './saliency';
+import { yieldToEventLoop } from './event-loop';
 
 type Post = (msg: EngineToMain) => void;
 
@@ -211,6 +212,7 @@ export async function answerInspectOp(model: tfl.LayersModel | null, op: EngineI
   const maps: Extract<InspectResult, { op: 'saliency' }>['maps'] = [];
   let nodeShape: number[] | null = null;
   for (const [i, im] of op.images.entries()) {
+    await yieldToEventLoop();
     if (signal?.aborted) return null;
     const x = inputBatch([im], shape, range);
     const logits = tf.tidy(() => model.predict(x) as tf.Tensor);

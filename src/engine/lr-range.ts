@@ -14,6 +14,7 @@ import { readPack } from './pack-reader';
 import { inputRangeOf, loadPretrained } from './pretrained';
 import { deriveSeed, Rng } from './random';
 import { checkPackFits, fillBatch, makeOptimizer, setLearningRate, trainStep, type CancelSignal } from './train';
+import { yieldToEventLoop } from './event-loop';
 
 /**
  * Run the test on the pack in `packDir` for `spec` (its model, optimizer, batch size,
@@ -42,7 +43,7 @@ export async function lrRangeTest(spec: RunSpec, packDir: string, p: LrRangePara
     let epoch = -1;
     let from = order.length;
     for (let i = 0; i < p.steps; i++) {
-      await new Promise<void>((r) => setImmediate(r));
+      await yieldToEventLoop();
       if (signal.aborted) return null;
       if (from + 1 > order.length) {
         epoch++;

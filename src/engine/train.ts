@@ -19,6 +19,7 @@ import { preprocessInto, type InputRange } from './preprocess';
 import { inputRangeOf, loadPretrained } from './pretrained';
 import { deriveSeed, Rng } from './random';
 import { EarlyStopping, ReduceOnPlateau, type EpochValues } from './schedules';
+import { yieldToEventLoop } from './event-loop';
 
 /** Minimum interval between two `progress` messages within an epoch (the last step of an epoch is always sent). */
 export const PROGRESS_INTERVAL_MS = 200;
@@ -179,8 +180,6 @@ export async function trainStep(
   return [loss, hits];
 }
 
-/** Let queued messages (a `cancel`) in between steps. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Check that a pack fits the run's model.

@@ -17,6 +17,7 @@ import { buildModel } from '../model';
 import type { LoadedPack } from '../pack-reader';
 import { setNodeWeights } from '../pretrained';
 import { preprocessInto } from '../preprocess';
+import { yieldToEventLoop } from '../event-loop';
 
 /** count × dim float32 feature vectors, row-major, in pack order. */
 export interface FeatureMatrix {
@@ -158,7 +159,5 @@ async function backboneFeatures(b: BackboneFeatures, pack: LoadedPack, signal: A
   }
 }
 
-/** A macrotask turn, so the process reads its messages (a `cancel`) between batches: the cpu / wasm backends' `data()` resolves as a microtask. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const pixels = (pack: LoadedPack, from: number, n: number, size: number): Uint8Array => pack.pixels.subarray(from * size, (from + n) * size);
