@@ -23,10 +23,11 @@ import { cifar, tinyCifarFolder } from './runs-helpers';
 const missing = cifar ? realSlurmMissing() : 'shared data cifar10-subset is absent';
 const NODE = hostname().split('.')[0]!;
 
-function spec(datasetId: number, epochs: number, over: { learningRate?: number; batchSize?: number; preset?: 'mlp' | 'lenet5' } = {}): RunSpecInput {
+function spec(datasetId: number, epochs: number, over: { learningRate?: number; batchSize?: number; preset?: 'mlp' | 'lenet5'; inputSize?: number } = {}): RunSpecInput {
+  const side = over.inputSize ?? 32;
   return {
     datasetId,
-    model: buildPreset(over.preset ?? 'mlp', { inputShape: [32, 32, 3], numClasses: 2, hiddenUnits: [32] }),
+    model: buildPreset(over.preset ?? 'mlp', { inputShape: [side, side, 3], numClasses: 2, hiddenUnits: [32] }),
     training: { optimizer: { type: 'adam', learningRate: over.learningRate ?? 1e-3 }, batchSize: over.batchSize ?? 4, epochs },
     seed: 11,
     backend: 'auto',
@@ -147,8 +148,10 @@ describe.skipIf(missing !== null)('Slurm executor on a real one-node Slurm', () 
 
   it('a job past its 1-minute time limit is failed with Slurm\'s reason and resumes from its last checkpoint to the numbers of an uninterrupted run', { timeout: 400_000 }, async () => {
     // Slurm ends a job 60–90 s after it started (limit 1 min, checked every 30 s): the run must train longer.
+    // LeNet-5 at 64×64 (the 32×32 images upscaled) and batch 1: ≈ 0.2–0.6 s an epoch, so the epochs that
+    // fill 120 s stay under the 1,000 a spec allows on a fast machine too (at 32×32 an epoch took 0.1 s).
     await useLocal();
-    const slow = { preset: 'lenet5', batchSize: 1 } as const;
+    const slow = { preset: 'lenet5', batchSize: 1, inputSize: 64 } as const;
     const probe = await train(spec(datasetId, 4, slow));
     expect((await app.runs.waitFor(probe)).status).toBe('completed');
     const secs = app.runs.metrics(probe).filter((m) => m.name === 'epoch_seconds' && (m.epoch ?? 0) > 0).map((m) => m.value);
