@@ -8,6 +8,7 @@
         "src/gemm.cc",
         "src/conv.cc",
         "src/conv_direct.cc",
+        "src/conv_winograd.cc",
         "src/conv_filter_direct.cc",
         "src/pooling.cc",
         "src/depthwise.cc",

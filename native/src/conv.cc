@@ -164,7 +164,7 @@ bool convBackpropInputPlanar(const Conv& c, const float* dy, const float* W, flo
 
 /** y[n, oh, ow, cout] = act(conv(x, W) + bias). */
 void convForward(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act) {
-  if (convDirect(c, x, W, bias, y, act) || convVecPadded(c, x, W, bias, y, act) || convPointwiseVec(c, x, W, bias, y, act) ||
+  if (convDirect(c, x, W, bias, y, act) || convWinograd(c, x, W, bias, y, act) || convVecPadded(c, x, W, bias, y, act) || convPointwiseVec(c, x, W, bias, y, act) ||
       convStridedVec(c, x, W, bias, y, act))
     return;
   const long M = c.M();

@@ -134,7 +134,9 @@ void runOp(const InferOp& op, int m, const float* a, const float* b2, float* y) 
     case kInferConv: {
       Conv c = op.c;
       c.n = m;
-      if (t_serial && !g_inferNoFuse && convVecOk(c, nullptr)) convVecSerial(c, nullptr, a, op.w, op.b, y, convAct(op.act));
+      // Winograd first where it applies, as convForward (the per-op path) takes it: the same numbers either way.
+      if (convWinograd(c, a, op.w, op.b, y, convAct(op.act))) {
+      } else if (t_serial && !g_inferNoFuse && convVecOk(c, nullptr)) convVecSerial(c, nullptr, a, op.w, op.b, y, convAct(op.act));
       else convForward(c, a, op.w, op.b, y, convAct(op.act));
       if (op.act > 2) applyAct(y, m * op.outSize, op.act, op.alpha);
       break;
@@ -176,6 +178,8 @@ bool fusesWithNext(const std::vector<InferOp>& ops, size_t k, int to) {
   if (g_inferNoFuse || (int)k + 1 >= to) return false;
   const InferOp &op = ops[k], &next = ops[k + 1];
   if (op.kind != kInferConv || next.kind != kInferMaxPool || !op.fuseNext || next.in0 != op.out || op.act > 1 || next.act != 0) return false;
+  // A conv Winograd takes fuses only with a pool whose windows are its 2×2 tiles (else conv, then the pool op).
+  if (convWinogradOk(op.c)) return convWinogradPoolOk(op.c, next.p);
   return convDirect1PoolOk(op.c, next.p) || convVecOk(op.c, &next.p) || convVecPaddedPoolOk(op.c, next.p);
 }
 
@@ -192,7 +196,8 @@ int residualFusesWithPrev(const std::vector<InferOp>& ops, size_t k, int to) {
   if (op.kind != kInferConv || add.kind != kInferAdd || op.act != 0 || add.act > 1) return -1;
   if ((add.in0 == op.out) == (add.in1 == op.out) || add.out == op.in0 || op.in0 == op.out) return -1;
   // The kernel runConv picks must be convVecPadded's (convDirect and the valid-padding convVecSerial come first).
-  if (!convVecPaddedOk(op.c) || convVecOk(op.c, nullptr) || op.c.cin == 1) return -1;
+  // (or Winograd's, which takes the residual in its output transform).
+  if (!convWinogradOk(op.c) && (!convVecPaddedOk(op.c) || convVecOk(op.c, nullptr) || op.c.cin == 1)) return -1;
   for (size_t j = k + 2; add.out != op.out && j < ops.size(); j++) {  // (an add in place leaves its own output in the slot)
     if (ops[j].in0 == op.out || ops[j].in1 == op.out) return -1;
     if (ops[j].out == op.out) break;
@@ -252,7 +257,8 @@ void inferRun(const std::vector<InferOp>& ops, const std::vector<long>& slotSize
         Pool2 p = ops[k + 1].p;
         p.n = m;
         float* o = slot[ops[k + 1].out];
-        if (convDirect1PoolOk(c, p)) convDirect1Pool(c, p, a, op.w, op.b, o, op.act);
+        if (convWinograd(c, a, op.w, op.b, o, op.act, nullptr, &p)) {
+        } else if (convDirect1PoolOk(c, p)) convDirect1Pool(c, p, a, op.w, op.b, o, op.act);
         else if (convVecOk(c, &p)) convVecSerial(c, &p, a, op.w, op.b, o, op.act);
         else convVecPaddedPool(c, p, a, op.w, op.b, o, op.act);
         k++;
@@ -262,7 +268,8 @@ void inferRun(const std::vector<InferOp>& ops, const std::vector<long>& slotSize
         // conv (+ folded batch norm) then the add of a residual (+ relu): one kernel, the add in the conv's epilogue.
         Conv c = op.c;
         c.n = m;
-        convVecPadded(c, a, op.w, op.b, slot[ops[k + 1].out], ops[k + 1].act, slot[res]);
+        if (!convWinograd(c, a, op.w, op.b, slot[ops[k + 1].out], ops[k + 1].act, slot[res]))
+          convVecPadded(c, a, op.w, op.b, slot[ops[k + 1].out], ops[k + 1].act, slot[res]);
         k++;
         continue;
       }

@@ -203,6 +203,17 @@ bool convStridedVec(const Conv& c, const float* x, const float* W, const float* 
 void rowBands(const Conv& c, int* bands, int* bandRows);
 /** xp[r][q][ci] (rows × wp × cin) = image xb's row iy0 + r, column q − c.left, zero outside (a zero-padded band of input rows). */
 void padRows(const Conv& c, const float* xb, int iy0, int rows, int wp, float* xp);
+/** Does convWinograd apply to c (3×3, stride 1, no dilation, cin and cout multiples of VW, padding 0–2)? LAYERWISE_WINOGRAD=0: never. */
+bool convWinogradOk(const Conv& c);
+/** Does convWinograd apply with p fused (convWinogradOk, p a 2×2 / 2 unpadded max pool over c's whole, even-sized output)? */
+bool convWinogradPoolOk(const Conv& c, const Pool2& p);
+/**
+ * y = act(conv(x, W) + bias [+ res]) [then p's 2×2 max pool] by Winograd F(2×2, 3×3) (conv_winograd.cc; Lavin & Gray 2016):
+ * x [n, h, w, cin], W HWIO [3, 3, cin, cout], bias [cout] or null, y [n, oh, ow, cout] ([n, oh/2, ow/2, cout] with p),
+ * res (null, or y's shape without p). act 0 linear, 1 relu, 2 relu6. Threaded over blocks of tiles unless t_serial.
+ * False (nothing written) when it does not apply.
+ */
+bool convWinograd(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act, const float* res = nullptr, const Pool2* p = nullptr);
 /** Does convVecPadded apply to c? */
 bool convVecPaddedOk(const Conv& c);
 /** Does convVecPaddedPool apply (convVecPaddedOk, and p a 2×2 / 2 unpadded max pool over c's whole output)? */
