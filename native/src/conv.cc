@@ -233,7 +233,7 @@ void convBackpropInput(const Conv& c, const float* dy, const float* W, float* dx
 
 /** dW[fh, fw, cin, cout] = im2col(x)ᵀ · dy, partial sums per thread then reduced. */
 void convBackpropFilter(const Conv& c, const float* x, const float* dy, float* dW) {
-  if (convFilterDirect(c, x, dy, dW) || convFilterDirect1(c, x, dy, dW)) return;
+  if (convFilterWinograd(c, x, dy, dW) || convFilterDirect(c, x, dy, dW) || convFilterDirect1(c, x, dy, dW)) return;
   const long M = c.M();
   const int K = c.K(), N = c.cout;
   constexpr int FROWS = 256;

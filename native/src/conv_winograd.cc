@@ -18,11 +18,10 @@ namespace lw {
 
 namespace {
 
-/** LAYERWISE_WINOGRAD=0: direct convolution for every 3×3 conv (A/B). */
-const bool g_noWinograd = [] {
-  const char* e = std::getenv("LAYERWISE_WINOGRAD");
-  return e && e[0] == '0';
-}();
+/** LAYERWISE_WINOGRAD=0: direct convolution for every 3×3 conv; =forward: Winograd but not for the filter gradient (A/B). */
+const char* const g_winogradEnv = std::getenv("LAYERWISE_WINOGRAD");
+const bool g_noWinograd = g_winogradEnv && g_winogradEnv[0] == '0';
+const bool g_noWinogradFilter = g_noWinograd || (g_winogradEnv && std::strcmp(g_winogradEnv, "forward") == 0);
 
 /** U[ξ][ci][co] = (G g Gᵀ)[ξ] for the HWIO filter W [3, 3, cin, cout]. */
 void filterTransform(int cin, int cout, const float* W, float* U) {
@@ -75,17 +74,11 @@ struct Tiles {
   int th, tw;  // tiles per image, vertically and horizontally
 };
 
-/**
- * Tiles [t0, t0 + tb) of the batch (image-major, then tile row, tile column): input transform into V
- * (16 × TB × cin), the 16 products into M (16 × TB × cout), output transform with bias, residual, act,
- * and the 2×2 max pool when p: one block's buffers stay in L2.
- */
-template <int NV, int R>
-void winogradBlock(const Conv& c, const Tiles& g, const float* x, const float* U, const float* bias, float* y, int act, const float* res,
-                   bool pool, long t0, int tb, int TB, float* V, float* M) {
-  const int cin = c.cin, cout = c.cout;
+/** V[ξ][r][ci] (16 × TB × cin) = (Bᵀ d B)[ξ] of the input tile d of tiles t0 + r, r < tb (zeros outside the image). */
+void inputTransform(const Conv& c, const Tiles& g, const float* x, long t0, int tb, int TB, float* V) {
+  const int cin = c.cin;
   const long perImage = (long)g.th * g.tw;
-  const vf zero = vf{}, six = zero + 6.f;
+  const vf zero = vf{};
   for (int r = 0; r < tb; r++) {
     const long t = t0 + r;
     const int b = (int)(t / perImage), ty = (int)(t % perImage) / g.tw, tx = (int)(t % perImage) % g.tw;
@@ -114,6 +107,20 @@ void winogradBlock(const Conv& c, const Tiles& g, const float* x, const float* U
       }
     }
   }
+}
+
+/**
+ * Tiles [t0, t0 + tb) of the batch (image-major, then tile row, tile column): input transform into V
+ * (16 × TB × cin), the 16 products into M (16 × TB × cout), output transform with bias, residual, act,
+ * and the 2×2 max pool when p: one block's buffers stay in L2.
+ */
+template <int NV, int R>
+void winogradBlock(const Conv& c, const Tiles& g, const float* x, const float* U, const float* bias, float* y, int act, const float* res,
+                   bool pool, long t0, int tb, int TB, float* V, float* M) {
+  const int cin = c.cin, cout = c.cout;
+  const long perImage = (long)g.th * g.tw;
+  const vf zero = vf{}, six = zero + 6.f;
+  inputTransform(c, g, x, t0, tb, TB, V);
   const int rows = (tb + R - 1) / R * R;
   for (int xi = 0; xi < 16; xi++) {
     float* v = V + (long)xi * TB * cin;
@@ -188,6 +195,102 @@ void winogradRun(const Conv& c, const float* x, const float* W, const float* bia
   });
 }
 
+/** D[ξ][r][co] (16 × TB × cout) = (A e Aᵀ)[ξ] of dy's 2×2 tile e of tiles t0 + r (zeros outside dy), A = (Aᵀ)ᵀ = [1 0; 1 1; 1 −1; 0 −1]. */
+void gradTransform(const Conv& c, const Tiles& g, const float* dy, long t0, int tb, int TB, float* D) {
+  const int cout = c.cout;
+  const long perImage = (long)g.th * g.tw, step = (long)TB * cout;
+  const vf zero = vf{};
+  for (int r = 0; r < tb; r++) {
+    const long t = t0 + r;
+    const int b = (int)(t / perImage), ty = (int)(t % perImage) / g.tw, tx = (int)(t % perImage) % g.tw;
+    for (int cv = 0; cv < cout; cv += VW) {
+      vf e[2][2], u[4][2];
+      for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+          const int oy = 2 * ty + i, ox = 2 * tx + j;
+          e[i][j] = oy < c.oh && ox < c.ow ? loadu(dy + (((long)b * c.oh + oy) * c.ow + ox) * cout + cv) : zero;
+        }
+      for (int j = 0; j < 2; j++) {
+        u[0][j] = e[0][j];
+        u[1][j] = e[0][j] + e[1][j];
+        u[2][j] = e[0][j] - e[1][j];
+        u[3][j] = zero - e[1][j];
+      }
+      for (int i = 0; i < 4; i++) {
+        float* d = D + ((long)(i * 4) * TB + r) * cout + cv;
+        storeu(d, u[i][0]);
+        storeu(d + step, u[i][0] + u[i][1]);
+        storeu(d + 2 * step, u[i][0] - u[i][1]);
+        storeu(d + 3 * step, zero - u[i][1]);
+      }
+    }
+  }
+}
+
+/** S (cin × cout) += Vᵀ (cin × rows) · D (rows × cout); cin a multiple of R; the sum over rows from 0 up. */
+template <int NV, int R>
+void tileGemmT(const float* V, int rows, int cin, const float* D, int cout, float* S) {
+  for (int j0 = 0; j0 < cout; j0 += NV * VW)
+    for (int ci0 = 0; ci0 < cin; ci0 += R) {
+      vf acc[R][NV];
+      for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++) acc[r][v] = loadu(S + (long)(ci0 + r) * cout + j0 + v * VW);
+      for (int k = 0; k < rows; k++) {
+        vf u[NV];
+        for (int v = 0; v < NV; v++) u[v] = loadu(D + (long)k * cout + j0 + v * VW);
+        const float* a = V + (long)k * cin + ci0;
+        for (int r = 0; r < R; r++)
+          for (int v = 0; v < NV; v++) acc[r][v] += a[r] * u[v];
+      }
+      for (int r = 0; r < R; r++)
+        for (int v = 0; v < NV; v++) storeu(S + (long)(ci0 + r) * cout + j0 + v * VW, acc[r][v]);
+    }
+}
+
+/**
+ * dW of F(2×2, 3×3) by the transposition of the forward algorithm: y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A gives
+ * dU[ξ] = Σ_tiles (A e Aᵀ)[ξ] ⊙ (Bᵀ d B)[ξ] (e: dy's 2×2 tile) and dW = Gᵀ dU G. Static split of the tiles over the
+ * workers, per-worker partial sums added in worker order: a given thread count gives the same bits.
+ */
+template <int NV, int R>
+void winogradFilterRun(const Conv& c, const float* x, const float* dy, float* dW) {
+  const Tiles g{(c.oh + 1) / 2, (c.ow + 1) / 2};
+  const int TB = std::max(16, 4096 / (c.cin + c.cout));
+  const long tiles = (long)c.n * g.th * g.tw, cc = (long)c.cin * c.cout;
+  const int blocks = (int)((tiles + TB - 1) / TB);
+  const int T = workers(blocks);
+  std::vector<std::vector<float>> part(T, std::vector<float>((size_t)16 * cc, 0.f));
+  parallelStatic(blocks, T, [&](int k, int w) {
+    thread_local Buf vbuf, dbuf;
+    float* V = vbuf.get((size_t)16 * TB * c.cin);
+    float* D = dbuf.get((size_t)16 * TB * c.cout);
+    const long t0 = (long)k * TB;
+    const int tb = (int)std::min<long>(TB, tiles - t0);
+    inputTransform(c, g, x, t0, tb, TB, V);
+    gradTransform(c, g, dy, t0, tb, TB, D);
+    float* S = part[w].data();
+    for (int xi = 0; xi < 16; xi++) tileGemmT<NV, R>(V + (long)xi * TB * c.cin, tb, c.cin, D + (long)xi * TB * c.cout, c.cout, S + xi * cc);
+  });
+  float* S = part[0].data();
+  for (int w = 1; w < T; w++)
+    for (long i = 0; i < 16 * cc; i++) S[i] += part[w][i];
+  for (long q = 0; q < cc; q++) {
+    float m[4][4], t[3][4];
+    for (int a = 0; a < 4; a++)
+      for (int b = 0; b < 4; b++) m[a][b] = S[(a * 4 + b) * cc + q];
+    for (int b = 0; b < 4; b++) {
+      t[0][b] = m[0][b] + 0.5f * (m[1][b] + m[2][b]);
+      t[1][b] = 0.5f * (m[1][b] - m[2][b]);
+      t[2][b] = 0.5f * (m[1][b] + m[2][b]) + m[3][b];
+    }
+    for (int i = 0; i < 3; i++) {
+      dW[(i * 3 + 0) * cc + q] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
+      dW[(i * 3 + 1) * cc + q] = 0.5f * (t[i][1] - t[i][2]);
+      dW[(i * 3 + 2) * cc + q] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
+    }
+  }
+}
+
 }  // namespace
 
 bool convWinogradOk(const Conv& c) {
@@ -212,6 +315,21 @@ bool convWinograd(const Conv& c, const float* x, const float* W, const float* bi
   } else {
     if (c.cout % (2 * VW) == 0) winogradRun<2, 6>(c, x, W, bias, y, act, res, pool);
     else winogradRun<1, 12>(c, x, W, bias, y, act, res, pool);
+  }
+  return true;
+}
+
+bool convFilterWinograd(const Conv& c, const float* x, const float* dy, float* dW) {
+  // From 32 channels in and out: with 16 the products are too thin for the transforms' passes (measured in the M3 profile:
+  // 16 → 16 at 32×32 no faster than convFilterDirect; 32 → 32 ×1.5, 64 → 64 ×2 faster).
+  if (g_noWinogradFilter || !convWinogradOk(c) || c.cin < 32 || c.cout < 32) return false;
+  if constexpr (VW >= 16) {
+    if (c.cout % (4 * VW) == 0) winogradFilterRun<4, 4>(c, x, dy, dW);
+    else if (c.cout % (2 * VW) == 0) winogradFilterRun<2, 8>(c, x, dy, dW);
+    else winogradFilterRun<1, 8>(c, x, dy, dW);
+  } else {
+    if (c.cout % (2 * VW) == 0) winogradFilterRun<2, 4>(c, x, dy, dW);
+    else winogradFilterRun<1, 8>(c, x, dy, dW);
   }
   return true;
 }

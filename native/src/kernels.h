@@ -214,6 +214,8 @@ bool convWinogradPoolOk(const Conv& c, const Pool2& p);
  * False (nothing written) when it does not apply.
  */
 bool convWinograd(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act, const float* res = nullptr, const Pool2* p = nullptr);
+/** dW [3, 3, cin, cout] of a conv convWinogradOk takes, from x [n, h, w, cin] and dy [n, oh, ow, cout], by Winograd F(2×2, 3×3) transposed; false when it does not apply. */
+bool convFilterWinograd(const Conv& c, const float* x, const float* dy, float* dW);
 /** Does convVecPadded apply to c? */
 bool convVecPaddedOk(const Conv& c);
 /** Does convVecPaddedPool apply (convVecPaddedOk, and p a 2×2 / 2 unpadded max pool over c's whole output)? */
