@@ -71,6 +71,10 @@ describe.skipIf(!na)('native kernels', () => {
   convCases.push({ n: 4, h: 16, w: 16, cin: 32, cout: 32, k: 3, s: 1, d: 1, pad: 'same' }, { n: 5, h: 8, w: 8, cin: 64, cout: 64, k: 3, s: 1, d: 1, pad: 'same' });
   convCases.push({ n: 4, h: 7, w: 15, cin: 6, cout: 32, k: 2, s: 1, d: 1, pad: 'same' }, { n: 4, h: 9, w: 11, cin: 5, cout: 64, k: 3, s: 1, d: 1, pad: 'valid' });
   convCases.push({ n: 1, h: 9, w: 11, cin: 5, cout: 32, k: 3, s: 1, d: 1, pad: 'same' }, { n: 3, h: 5, w: 4, cin: 16, cout: 16, k: 3, s: 1, d: 1, pad: 'same' }); // bands of rows
+  // Winograd F(2×2, 3×3) (3×3, stride 1, channels a multiple of the vector width): odd sizes (edge tiles half outside),
+  // 'valid', mixed channel counts, one image; from 32 channels in and out the filter gradient too, over several tile blocks.
+  convCases.push({ n: 3, h: 9, w: 7, cin: 32, cout: 64, k: 3, s: 1, d: 1, pad: 'same' }, { n: 2, h: 11, w: 6, cin: 64, cout: 32, k: 3, s: 1, d: 1, pad: 'valid' });
+  convCases.push({ n: 1, h: 3, w: 5, cin: 48, cout: 16, k: 3, s: 1, d: 1, pad: 'same' }, { n: 7, h: 13, w: 13, cin: 32, cout: 48, k: 3, s: 1, d: 1, pad: 'same' });
   // One input channel, ≤ 16 outputs: the direct kernel (any y-stride, x-stride 1 … or im2col otherwise).
   convCases.push({ n: 3, h: 28, w: 28, cin: 1, cout: 6, k: 5, s: 1, d: 1, pad: 'same' }, { n: 2, h: 19, w: 37, cin: 1, cout: 16, k: 3, s: 1, d: 1, pad: 'valid' });
   convCases.push({ n: 2, h: 11, w: 9, cin: 1, cout: 5, k: 3, s: 1, d: 2, pad: 'same' }, { n: 2, h: 13, w: 13, cin: 1, cout: 3, k: 4, s: 2, d: 1, pad: 'same' });
