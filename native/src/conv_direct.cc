@@ -371,7 +371,7 @@ namespace {
  * (i, j, c); the cout outputs stored (before bias and act).
  */
 template <int PX, int CI, int NV>
-void stridedVecBlock(const Conv& v, const float* xr, const float* Wr, int ox, float* y) {
+void stridedVecBlock(const Conv& v, const float* xr, const float* Wr, int ld, int co0, int ox, float* y) {
   vf acc[PX][NV];
   for (int q = 0; q < PX; q++)
     for (int u = 0; u < NV; u++) acc[q][u] = vf{};
@@ -380,19 +380,19 @@ void stridedVecBlock(const Conv& v, const float* xr, const float* Wr, int ox, fl
   for (int i = 0; i < v.fh; i++)
     for (int j = 0; j < v.fw; j++) {
       const float* xq = xr + ((long)i * v.w + (long)ox * v.sw + j) * cin;
-      const float* wr = Wr + (long)(i * v.fw + j) * cin * CO;
+      const float* wr = Wr + (long)(i * v.fw + j) * cin * ld + co0;
       for (int ci = 0; ci < cin; ci++) {
         vf wv[NV];
-        for (int u = 0; u < NV; u++) wv[u] = loadu(wr + (long)ci * CO + u * VW);
+        for (int u = 0; u < NV; u++) wv[u] = loadu(wr + (long)ci * ld + u * VW);
         for (int q = 0; q < PX; q++) {
           const float xv = xq[(long)q * v.sw * cin + ci];
           for (int u = 0; u < NV; u++) acc[q][u] += xv * wv[u];
         }
       }
     }
-  if (v.cout == CO) {
+  if (v.cout >= CO) {
     for (int q = 0; q < PX; q++)
-      for (int u = 0; u < NV; u++) storeu(y + (long)(ox + q) * CO + u * VW, acc[q][u]);
+      for (int u = 0; u < NV; u++) storeu(y + (long)(ox + q) * v.cout + co0 + u * VW, acc[q][u]);
     return;
   }
   alignas(64) float lanes[VW];
@@ -403,17 +403,21 @@ void stridedVecBlock(const Conv& v, const float* xr, const float* Wr, int ox, fl
   }
 }
 
-/** One output row of stridedVecBlock's: blocks of 24 / NV pixels, then single pixels; three input channels a constant. */
+/**
+ * Outputs [co0, co0 + NV·VW) of one output row (stridedVecBlock's; ld: the weights' row stride): blocks of PX pixels, then
+ * single pixels; three input channels a constant. PX × NV accumulators + NV weights + a broadcast within the vector
+ * registers: 24 / NV pixels with 32 zmm, 12 / NV with 16 ymm (AVX2: 6 × 4 had spilled).
+ */
 template <int NV>
-void stridedVecRow(const Conv& v, const float* xr, const float* Wr, float* yr) {
-  constexpr int PX = NV == 4 ? 6 : 12;
+void stridedVecRow(const Conv& v, const float* xr, const float* Wr, int ld, int co0, float* yr) {
+  constexpr int PX = VW >= 16 ? (NV == 4 ? 6 : 12) : (NV == 2 ? 6 : 12);
   int ox = 0;
   if (v.cin == 3) {
-    for (; ox + PX <= v.ow; ox += PX) stridedVecBlock<PX, 3, NV>(v, xr, Wr, ox, yr);
-    for (; ox < v.ow; ox++) stridedVecBlock<1, 3, NV>(v, xr, Wr, ox, yr);
+    for (; ox + PX <= v.ow; ox += PX) stridedVecBlock<PX, 3, NV>(v, xr, Wr, ld, co0, ox, yr);
+    for (; ox < v.ow; ox++) stridedVecBlock<1, 3, NV>(v, xr, Wr, ld, co0, ox, yr);
   } else {
-    for (; ox + PX <= v.ow; ox += PX) stridedVecBlock<PX, 0, NV>(v, xr, Wr, ox, yr);
-    for (; ox < v.ow; ox++) stridedVecBlock<1, 0, NV>(v, xr, Wr, ox, yr);
+    for (; ox + PX <= v.ow; ox += PX) stridedVecBlock<PX, 0, NV>(v, xr, Wr, ld, co0, ox, yr);
+    for (; ox < v.ow; ox++) stridedVecBlock<1, 0, NV>(v, xr, Wr, ld, co0, ox, yr);
   }
 }
 
@@ -422,7 +426,10 @@ void stridedVecRow(const Conv& v, const float* xr, const float* Wr, float* yr) {
 bool convStridedVec(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act) {
   const bool small = c.cout < VW && c.cin <= 16;
   const int nv = small ? 1 : c.cout % VW == 0 ? c.cout / VW : 0;
-  const bool strided = (nv == 1 || nv == 2 || nv == 4) && (c.sh > 1 || c.sw > 1);
+  // Vectors of outputs per pass over a row: all of them up to 4 with 32 zmm, else groups of 4 / 2 (16 ymm: 2) vectors.
+  const int group = VW >= 16 ? (nv == 1 || nv == 2 || nv == 4 ? nv : nv % 4 == 0 ? 4 : nv % 2 == 0 ? 2 : 1) : (nv % 2 == 0 ? 2 : 1);
+  // (AVX2: up to 64 outputs, 8 ymm, so M3's 32 → 64 stride-2 conv is here and not im2col + GEMM; zmm: up to 64 too.)
+  const bool strided = (nv == 1 || nv == 2 || nv == 4 || (VW < 16 && nv == 8)) && (c.sh > 1 || c.sw > 1);
   if ((!small && !strided) || c.fh * c.fw == 1 || c.fh * c.fw > 49 || c.dh != 1 || c.dw != 1 || c.top < 0 || c.left < 0 || c.top >= c.fh || c.left >= c.fw) return false;
   // Under VW outputs: the filter with its outputs padded to VW lanes (zeros above cout); else W as it is.
   const int K = c.fh * c.fw * c.cin;
@@ -433,6 +440,7 @@ bool convStridedVec(const Conv& c, const float* x, const float* W, const float* 
       for (int co = 0; co < c.cout; co++) Wp[(size_t)k * VW + co] = W[(long)k * c.cout + co];
   }
   const float* Wr = small ? Wp.data() : W;
+  const int ld = small ? VW : c.cout;
   int bands, bandRows;
   rowBands(c, &bands, &bandRows);
   const int wp = (c.ow - 1) * c.sw + c.fw;
@@ -448,9 +456,11 @@ bool convStridedVec(const Conv& c, const float* x, const float* W, const float* 
     for (int oy = oy0; oy < oy1; oy++) {
       const float* xr = xp + (long)(oy - oy0) * c.sh * wp * c.cin;
       float* yr = y + ((long)b * c.oh + oy) * c.ow * c.cout;
-      if (nv == 1) stridedVecRow<1>(v, xr, Wr, yr);
-      else if (nv == 2) stridedVecRow<2>(v, xr, Wr, yr);
-      else stridedVecRow<4>(v, xr, Wr, yr);
+      for (int co0 = 0; co0 < nv * VW; co0 += group * VW) {
+        if (group == 1) stridedVecRow<1>(v, xr, Wr, ld, co0, yr);
+        else if (group == 2) stridedVecRow<2>(v, xr, Wr, ld, co0, yr);
+        else stridedVecRow<4>(v, xr, Wr, ld, co0, yr);
+      }
       biasAct(yr, c.ow, c.cout, c.cout, bias, act);
     }
   });
