@@ -255,31 +255,49 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
 }
 
 // batchNormTrain(x, gamma|null, beta|null, y, mean, var, invstd, M, C, eps)
+// batchNormTrainAct(…the same…, act): act 0 none, 1 ReLU, 2 ReLU6 applied in the same pass
+template <bool WithAct>
 napi_value BatchNormTrain(napi_env env, napi_callback_info info) {
-  napi_value a[10];
+  napi_value a[WithAct ? 11 : 10];
   F32 x, g, b, y, mean, var, is;
-  double M, C, eps;
+  double M, C, eps, act = 0;
   if (!args(env, info, a) || !f32s(env, a, {&x, &g, &b, &y, &mean, &var, &is})) return nullptr;
   CHECK(napi_get_value_double(env, a[7], &M));
   CHECK(napi_get_value_double(env, a[8], &C));
   CHECK(napi_get_value_double(env, a[9], &eps));
+  if constexpr (WithAct) CHECK(napi_get_value_double(env, a[10], &act));
+  if (act != 0 && act != 1 && act != 2) {
+    napi_throw_range_error(env, nullptr, "batchNormTrainAct: act must be 0 (none), 1 (relu) or 2 (relu6)");
+    return nullptr;
+  }
   const size_t n = (size_t)(M * C), c = (size_t)C;
   if (!sizeOk(env, x.n, n, "batchNormTrain: x too small") || !sizeOk(env, y.n, n, "batchNormTrain: y too small") || !sizeOkOpt(env, g, c, "batchNormTrain: gamma too small") ||
       !sizeOkOpt(env, b, c, "batchNormTrain: beta too small") || !sizeOk(env, mean.n, c, "batchNormTrain: mean too small") || !sizeOk(env, var.n, c, "batchNormTrain: var too small") ||
       !sizeOk(env, is.n, c, "batchNormTrain: invstd too small") || !sizeOk(env, (size_t)M, 1, "batchNormTrain: no rows"))
     return nullptr;
-  bnTrainForward(x.p, g.p, b.p, y.p, mean.p, var.p, is.p, (long)M, (int)C, eps);
+  bnTrainForward(x.p, g.p, b.p, y.p, mean.p, var.p, is.p, (long)M, (int)C, eps, (int)act);
   return nullptr;
 }
 
 // batchNormTrainGrad(x, dy, gamma|null, mean, invstd, dmean|null, dvar|null, dx, dgamma, dbeta, M, C)
+// batchNormTrainGradAct(…the same…, beta|null, act): the gradient of batchNormTrainAct with that act
+template <bool WithAct>
 napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
-  napi_value a[12];
-  F32 x, dy, g, mean, is, dm, dv, dx, dg, db;
-  double M, C;
+  napi_value a[WithAct ? 14 : 12];
+  F32 x, dy, g, mean, is, dm, dv, dx, dg, db, b;
+  double M, C, act = 0;
   if (!args(env, info, a) || !f32s(env, a, {&x, &dy, &g, &mean, &is, &dm, &dv, &dx, &dg, &db})) return nullptr;
   CHECK(napi_get_value_double(env, a[10], &M));
   CHECK(napi_get_value_double(env, a[11], &C));
+  if constexpr (WithAct) {
+    if (!f32s(env, a + 12, {&b})) return nullptr;
+    CHECK(napi_get_value_double(env, a[13], &act));
+  }
+  if (act != 0 && act != 1 && act != 2) {
+    napi_throw_range_error(env, nullptr, "batchNormTrainGradAct: act must be 0 (none), 1 (relu) or 2 (relu6)");
+    return nullptr;
+  }
+  if (act != 0 && !sizeOkOpt(env, b, (size_t)C, "batchNormTrainGradAct: beta too small")) return nullptr;
   const size_t n = (size_t)(M * C), c = (size_t)C;
   if (!sizeOk(env, x.n, n, "batchNormTrainGrad: x too small") || !sizeOk(env, dy.n, n, "batchNormTrainGrad: dy too small") || !sizeOk(env, dx.n, n, "batchNormTrainGrad: dx too small") ||
       !sizeOkOpt(env, g, c, "batchNormTrainGrad: gamma too small") || !sizeOk(env, mean.n, c, "batchNormTrainGrad: mean too small") ||
@@ -287,7 +305,7 @@ napi_value BatchNormTrainGrad(napi_env env, napi_callback_info info) {
       !sizeOkOpt(env, dv, c, "batchNormTrainGrad: dvar too small") || !sizeOk(env, dg.n, c, "batchNormTrainGrad: dgamma too small") ||
       !sizeOk(env, db.n, c, "batchNormTrainGrad: dbeta too small"))
     return nullptr;
-  bnTrainBackward(x.p, dy.p, g.p, mean.p, is.p, dm.p, dv.p, dx.p, dg.p, db.p, (long)M, (int)C);
+  bnTrainBackward(x.p, dy.p, g.p, mean.p, is.p, dm.p, dv.p, dx.p, dg.p, db.p, (long)M, (int)C, b.p, (int)act);
   return nullptr;
 }
 
@@ -363,8 +381,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"tile", Tile},
       {"maxPool", MaxPool},
       {"maxPoolGrad", MaxPoolGrad},
-      {"batchNormTrain", BatchNormTrain},
-      {"batchNormTrainGrad", BatchNormTrainGrad},
+      {"batchNormTrain", BatchNormTrain<false>},
+      {"batchNormTrainGrad", BatchNormTrainGrad<false>},
+      {"batchNormTrainAct", BatchNormTrain<true>},
+      {"batchNormTrainGradAct", BatchNormTrainGrad<true>},
       {"batchNormInference", BatchNormInference},
       {"inferRun", InferRun},
       {"inferVersion", InferVersion},

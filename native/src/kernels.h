@@ -301,11 +301,18 @@ void maxPoolBackward(const Pool2& p, const float* dy, const float* x, float* dx)
 
 // ---------------------------------------------------------------- batch norm (batch_norm.cc), x viewed as [M, C]
 
-/** Training mode: per-channel mean, biased variance (double sums), invstd = 1/√(var + ε); y = (x − μ)·γ·invstd + β. */
-void bnTrainForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* var, float* invstd, long M, int C, double eps);
-/** Its gradient: dx, dγ = Σdy·x̂, dβ = Σdy; dmean / dvar (gradients reaching the mean / variance outputs) may be null. */
+/**
+ * Training mode: per-channel mean, biased variance (double sums), invstd = 1/√(var + ε); y = (x − μ)·γ·invstd + β,
+ * then ReLU (act 1) or ReLU6 (act 2) in the same pass when act ≠ 0 (0: none).
+ */
+void bnTrainForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* var, float* invstd, long M, int C, double eps, int act = 0);
+/**
+ * Its gradient: dx, dγ = Σdy·x̂, dβ = Σdy; dmean / dvar (gradients reaching the mean / variance outputs) may be null.
+ * act ≠ 0: the forward had that activation fused (dy is the gradient of the activated output); its mask is rebuilt
+ * from x, the saved mean / invstd, γ and beta (β, may be null: 0) exactly as the forward computed it.
+ */
 void bnTrainBackward(const float* x, const float* dy, const float* gamma, const float* mean, const float* invstd, const float* dmean, const float* dvar,
-                     float* dx, float* dgamma, float* dbeta, long M, int C);
+                     float* dx, float* dgamma, float* dbeta, long M, int C, const float* beta = nullptr, int act = 0);
 /** Inference with given statistics: y = (x − mean)·γ/√(var + ε) + β; gamma / beta may be null (1 / 0). */
 void bnInference(const float* x, const float* mean, const float* var, const float* gamma, const float* beta, float* y, long M, int C, double eps);
 

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphNode, Initializer, ModelSpec } from '../shared/spec';
 import { describeModel, INPUT_NAME, toGraph, zeroPaddingSides } from '../shared/spec';
-import { batchNormTraining, nativeBatchNormTrainingAvailable } from './kernels/batch-norm';
+import { batchNormTraining, nativeBatchNormActivationAvailable, nativeBatchNormTrainingAvailable, type BatchNormActivation } from './kernels/batch-norm';
 import { deriveSeed } from './random';
 
 type BatchNormLayer = ReturnType<typeof tfl.layers.batchNormalization>;
@@ -30,6 +30,14 @@ interface BatchNormInternals {
 let nativeBatchNormClass: (new (args: BatchNormArgs) => BatchNormLayer) | undefined;
 
 /**
+ * Outputs of training-mode batch-norm calls that already carry their consumer's ReLU / ReLU6
+ * (see fusedActivationPairs): the activation layer passes such a tensor through.
+ */
+const activatedOutputs = new WeakSet<tf.Tensor>();
+/** The activation a batch-norm layer applies itself in training (set by buildModel on a fused pair). */
+const fusedActivationOf = new WeakMap<tfl.layers.Layer, BatchNormActivation>();
+
+/**
  * tfjs-layers' BatchNormalization whose training-mode call, on the wasm backend with the
  * native addon, is one native kernel with a one-kernel gradient (src/engine/kernels/batch-norm.ts)
  * instead of tf.moments + tf.batchNorm and their ≈ 20-op gradient. Same weights (gamma, beta,
@@ -48,8 +56,11 @@ function nativeBatchNormalization(args: BatchNormArgs): BatchNormLayer {
         const self = this as unknown as BatchNormInternals;
         const axis = self.axis >= 0 ? self.axis : self.axis + x.rank;
         if (kwargs.training !== true || axis !== x.rank - 1 || !self.center || !self.scale || !nativeBatchNormTrainingAvailable(x)) return super.call(inputs, kwargs);
+        const fused = fusedActivationOf.get(this as unknown as tfl.layers.Layer);
+        const act: BatchNormActivation = fused && nativeBatchNormActivationAvailable() ? fused : 'linear';
         return tf.tidy(() => {
-          const { y, mean, variance } = batchNormTraining(x, self.gamma.read(), self.beta.read(), self.epsilon);
+          const { y, mean, variance } = batchNormTraining(x, self.gamma.read(), self.beta.read(), self.epsilon, act);
+          if (act !== 'linear') activatedOutputs.add(y);
           // The stock layer's doMovingAverage, op for op.
           for (const [v, value] of [
             [self.movingMean, mean],
@@ -66,6 +77,51 @@ function nativeBatchNormalization(args: BatchNormArgs): BatchNormLayer {
     };
   }
   return new nativeBatchNormClass(args);
+}
+
+type ActivationLayer = ReturnType<typeof tfl.layers.activation>;
+type ActivationArgs = Parameters<typeof tfl.layers.activation>[0];
+let passThroughActivationClass: (new (args: ActivationArgs) => ActivationLayer) | undefined;
+
+/**
+ * tfjs-layers' Activation layer that returns its input as it is when the batch-norm layer before
+ * it has already applied the activation (a training-mode call of a fused pair, `activatedOutputs`),
+ * else the stock call. Same class name, config and (no) weights as the stock layer.
+ */
+function passThroughActivation(args: ActivationArgs): ActivationLayer {
+  if (!passThroughActivationClass) {
+    const Base = Object.getPrototypeOf(tfl.layers.activation({ name: 'lw_act_probe', activation: 'linear' })).constructor as new (a: ActivationArgs) => ActivationLayer;
+    passThroughActivationClass = class PassThroughActivation extends Base {
+      override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
+        return activatedOutputs.has(x) ? x : super.call(inputs, kwargs);
+      }
+    };
+  }
+  return new passThroughActivationClass(args);
+}
+
+/**
+ * Batch-norm nodes whose only consumer is a ReLU / ReLU6 activation node (conv → BN → ReLU:
+ * every block of VGG-, ResNet- and MobileNet-style nets), by BN node name → activation node name.
+ * In training, such a BN layer applies the activation in its own kernel (one pass each way
+ * instead of two, src/engine/kernels/batch-norm.ts) and the activation layer passes its input
+ * through; the model keeps both nodes, and inference runs them as written. LAYERWISE_BN_FUSE=0:
+ * no pairs (A/B).
+ */
+export function fusedActivationPairs(nodes: readonly GraphNode[], output: string): Map<string, string> {
+  const pairs = new Map<string, string>();
+  if (process.env.LAYERWISE_BN_FUSE === '0') return pairs;
+  const consumers = new Map<string, GraphNode[]>();
+  for (const n of nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  for (const n of nodes) {
+    if (n.layer.type !== 'batchNormalization' || n.name === output) continue;
+    const c = consumers.get(n.name) ?? [];
+    if (c.length !== 1 || c[0].inputs.length !== 1) continue;
+    const a = c[0].layer;
+    if (a.type === 'activation' && (a.activation === 'relu' || a.activation === 'relu6')) pairs.set(n.name, c[0].name);
+  }
+  return pairs;
 }
 
 const initializer = (kind: Initializer, seed: number): ReturnType<typeof tfl.initializers.glorotUniform> =>
@@ -153,9 +209,15 @@ export function buildModel(spec: ModelSpec, seed: number): tfl.LayersModel {
   const input = tfl.input({ name: INPUT_NAME, shape: spec.inputShape });
   const tensors = new Map<string, tfl.SymbolicTensor>([[INPUT_NAME, input]]);
   const keys = new Map<string, string>();
+  const pairs = fusedActivationPairs(graph.nodes, graph.output);
+  const pairedActivations = new Set(pairs.values());
   for (const node of graph.nodes) {
     const ins = node.inputs.map((n) => tensors.get(n) as tfl.SymbolicTensor);
-    const out = buildLayer(node, seed).apply(ins.length === 1 ? ins[0] : ins) as tfl.SymbolicTensor;
+    const layer =
+      pairedActivations.has(node.name) && node.layer.type === 'activation' ? passThroughActivation({ name: node.name, activation: node.layer.activation as 'relu' | 'relu6' }) : buildLayer(node, seed);
+    const act = pairs.get(node.name);
+    if (act) fusedActivationOf.set(layer, (graph.nodes.find((n) => n.name === act)!.layer as { activation: BatchNormActivation }).activation);
+    const out = layer.apply(ins.length === 1 ? ins[0] : ins) as tfl.SymbolicTensor;
     tensors.set(node.name, out);
     keys.set(node.name, node.dropoutSeedKey);
   }

@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../src/engine/backend';
 import { engineKernelLayers } from '../../src/engine/kernels';
-import { batchNormTraining, nativeBatchNormTrainingAvailable } from '../../src/engine/kernels/batch-norm';
+import { batchNormTraining, nativeBatchNormTrainingAvailable, type BatchNormActivation } from '../../src/engine/kernels/batch-norm';
 import { nativeAddon, nativeLoadError, setNativeThreads } from '../../src/engine/kernels/native';
 import { ADAM_UPDATE, FusedAdamOptimizer, FusedMomentumOptimizer, MOMENTUM_UPDATE } from '../../src/engine/kernels/optimizer';
 import { Rng } from '../../src/engine/random';
@@ -231,15 +231,19 @@ describe.skipIf(!na)('native batch normalization', () => {
     return ref.map((r, i) => relErr(got[i], r));
   }
   const axesOf = (rank: number): number[] => [...Array(rank - 1).keys()];
-  /** y, mean, variance: the native kernel on wasm, tf.moments + tf.batchNorm (the stock layer's path) on cpu. */
-  function bnTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor[] {
+  /**
+   * y, mean, variance: the native kernel on wasm (the activation fused in it), tf.moments + tf.batchNorm (the stock
+   * layer's path) and then tf.relu / tf.relu6 on cpu.
+   */
+  function bnTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, act: BatchNormActivation = 'linear'): tf.Tensor[] {
     if (tf.getBackend() === 'wasm') {
       expect(nativeBatchNormTrainingAvailable(x)).toBe(true);
-      const { y, mean, variance } = batchNormTraining(x, gamma, beta, eps);
+      const { y, mean, variance } = batchNormTraining(x, gamma, beta, eps, act);
       return [y, mean, variance];
     }
     const m = tf.moments(x, axesOf(x.rank));
-    return [tf.batchNorm(x, m.mean, m.variance, beta, gamma, eps), m.mean, m.variance];
+    const y = tf.batchNorm(x, m.mean, m.variance, beta, gamma, eps);
+    return [act === 'relu' ? tf.relu(y) : act === 'relu6' ? tf.relu6(y) : y, m.mean, m.variance];
   }
   const cases: { shape: number[]; eps: number; shift: number }[] = [
     { shape: [8, 16, 16, 32], eps: 1e-3, shift: 0 },
@@ -250,13 +254,15 @@ describe.skipIf(!na)('native batch normalization', () => {
     { shape: [2, 9, 9, 8], eps: 1e-3, shift: -5 },
   ];
   for (let rep = 0; rep < 4; rep++) cases.push({ shape: [1 + rng.int(6), 1 + rng.int(12), 1 + rng.int(12), 1 + rng.int(40)], eps: 1e-3, shift: rng.normal() * 2 });
-  it.each(cases)('training forward (y, mean, variance) and gradients (dx, dγ, dβ, through mean/variance too) match cpu: %o', async (c) => {
+  // The fused ReLU / ReLU6 on every shape too: C = 8, 16, 32, 64 take the vector paths, the random C the scalar one.
+  const actCases = cases.flatMap((c) => (['linear', 'relu', 'relu6'] as const).map((act) => ({ ...c, act })));
+  it.each(actCases)('training forward (y, mean, variance) and gradients (dx, dγ, dβ, through mean/variance too) match cpu: %o', async (c) => {
     const C = c.shape[c.shape.length - 1];
     const inputs = (r: Rng): tf.Tensor[] => [tf.add(tf.mul(rand(r, c.shape), 1.5), c.shift), tf.add(rand(r, [C]), 1), rand(r, [C]), rand(r, c.shape), rand(r, [C]), rand(r, [C])];
     const seed = rng.int(1e9);
     const fwd = await compareMany((r) => {
       const [x, g, b] = inputs(r);
-      return bnTrain(x, g, b, c.eps);
+      return bnTrain(x, g, b, c.eps, c.act);
     }, seed);
     for (const e of fwd) expect(e).toBeLessThanOrEqual(1e-4);
     // Gradients of Σ y·gy (+ Σ mean·gm + Σ variance·gv: the mean / variance outputs' gradients).
@@ -264,7 +270,7 @@ describe.skipIf(!na)('native batch normalization', () => {
       const back = await compareMany((r) => {
         const [x, g, b, gy, gm, gv] = inputs(r);
         return tf.grads((xv: tf.Tensor, gv2: tf.Tensor, bv: tf.Tensor) => {
-          const [y, mean, variance] = bnTrain(xv, gv2, bv, c.eps);
+          const [y, mean, variance] = bnTrain(xv, gv2, bv, c.eps, c.act);
           const loss = tf.sum(tf.mul(y, gy));
           return withStats ? tf.add(loss, tf.add(tf.sum(tf.mul(mean, gm)), tf.sum(tf.mul(variance, gv)))) : loss;
         })([x, g, b]);
@@ -287,15 +293,15 @@ describe.skipIf(!na)('native batch normalization', () => {
     expect(err).toBeLessThanOrEqual(1e-4);
   });
 
-  it('forward and gradient are bit-identical for 1, 2 and 3 threads (M2 first-layer shape)', async () => {
+  it.each(['linear', 'relu6'] as const)('forward and gradient are bit-identical for 1, 2 and 3 threads (M2 first-layer shape, %s)', async (act) => {
     await tf.setBackend('wasm');
     const r = new Rng(3);
     const [x, g, b, gy] = [rand(r, [64, 32, 32, 32]), rand(r, [32]), rand(r, [32]), rand(r, [64, 32, 32, 32])];
     const run = async (threads: number): Promise<Float32Array[]> => {
       setNativeThreads(threads);
       const outs = tf.tidy(() => {
-        const { y, mean, variance } = batchNormTraining(x, g, b, 1e-3);
-        const grads = tf.grads((xv: tf.Tensor, gv: tf.Tensor, bv: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(xv, gv, bv, 1e-3).y, gy)))([x, g, b]);
+        const { y, mean, variance } = batchNormTraining(x, g, b, 1e-3, act);
+        const grads = tf.grads((xv: tf.Tensor, gv: tf.Tensor, bv: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(xv, gv, bv, 1e-3, act).y, gy)))([x, g, b]);
         return [y, mean, variance, ...grads];
       });
       const vals = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
@@ -480,6 +486,24 @@ describe('zero-copy Identity (wasm)', () => {
     x.dispose();
     expect(Array.from(await c.data())).toEqual([1, 2, 3, 4]);
     c.dispose();
+  });
+
+  it('a Cast to the same dtype (Identity\'s gradient) shares too; to another dtype it converts', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor([1.5, -2.5, 3, 4], [2, 2]);
+    const before = tf.memory().numDataBuffers;
+    const same = tf.cast(x, 'float32');
+    expect(tf.memory().numDataBuffers).toBe(before);
+    const ints = tf.cast(x, 'int32');
+    expect(ints.dtype).toBe('int32');
+    expect(Array.from(await ints.data())).toEqual([1, -2, 3, 4]);
+    x.dispose();
+    expect(Array.from(await same.data())).toEqual([1.5, -2.5, 3, 4]);
+    // The gradient of a clone (tfjs: Identity's gradient casts dy to float32) is dy.
+    const v = tf.tensor([1, 2, 3]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.clone(t), tf.tensor([4, 5, 6]))))(v);
+    expect(Array.from(await g.data())).toEqual([4, 5, 6]);
+    tf.dispose([same, ints, v, g]);
   });
 });
 

@@ -14,6 +14,10 @@
  *   dβ = Σdy, dγ = Σdy·x̂, dx = γ·invstd/M·(M·dy − Σdy − x̂·Σdy·x̂) (+ the gradients that reach
  *   the mean / variance outputs: dμ/M + dσ²·2(x − μ)/M; zero when only the moving averages
  *   use them).
+ * - With attribute `activation` 'relu' or 'relu6' the forward applies it in its output pass and
+ *   the gradient masks dy by the activation's derivative, the pre-activation value rebuilt from x
+ *   exactly as the forward computed it: BN → ReLU / ReLU6 (every block of M2, M3, M4) in one
+ *   kernel each way instead of two, and the pre-activation map is never stored.
  * Sums run over fixed chunks of rows added in chunk order: bit-identical for any thread count.
  * Used by model.ts' batch-norm layer when `nativeBatchNormTrainingAvailable()`; the stock
  * layer runs otherwise (other backends, addon missing or LAYERWISE_NATIVE=0).
@@ -26,6 +30,7 @@ import {
   type GradConfig,
   type KernelConfig,
   type KernelFunc,
+  type NamedAttrMap,
   type NamedTensorMap,
   type Tensor,
   type TensorInfo,
@@ -35,6 +40,15 @@ import { nativeAddon, nativeKernelFunc } from './native';
 
 export const BN_TRAIN = 'LwBatchNormTrain';
 export const BN_TRAIN_GRAD = 'LwBatchNormTrainGrad';
+
+/** Activations the kernels can apply after the normalisation, and their codes in the addon. */
+export type BatchNormActivation = 'linear' | 'relu' | 'relu6';
+const ACT_CODE: Record<BatchNormActivation, number> = { linear: 0, relu: 1, relu6: 2 };
+
+interface BatchNormActAddon {
+  batchNormTrainAct?: (...a: unknown[]) => void;
+  batchNormTrainGradAct?: (...a: unknown[]) => void;
+}
 
 /** Rows M (product of all dims but the last) and channels C of x. */
 const rowsChannels = (shape: number[]): [number, number] => [util.sizeFromShape(shape.slice(0, -1)), shape[shape.length - 1]];
@@ -47,12 +61,27 @@ export function makeNativeBatchNormKernels(): KernelConfig[] {
     const { x, scale, offset } = args.inputs as { x: TensorInfo; scale?: TensorInfo; offset?: TensorInfo };
     const [M, C] = rowsChannels(x.shape);
     const eps = args.attrs.varianceEpsilon as number;
-    return { outputs: [x.shape, [C], [C], [C]], run: (h, [y, mean, variance, invstd]) => na.batchNormTrain(h(x), h(scale), h(offset), y, mean, variance, invstd, M, C, eps) };
+    const act = ACT_CODE[(args.attrs.activation as BatchNormActivation | undefined) ?? 'linear'];
+    const fused = (na as BatchNormActAddon).batchNormTrainAct;
+    if (act !== 0 && !fused) throw new Error('native batch norm: the addon predates fused activations; run `npm rebuild layerwise-native`');
+    return {
+      outputs: [x.shape, [C], [C], [C]],
+      run: (h, [y, mean, variance, invstd]) => (act === 0 ? na.batchNormTrain(h(x), h(scale), h(offset), y, mean, variance, invstd, M, C, eps) : fused!(h(x), h(scale), h(offset), y, mean, variance, invstd, M, C, eps, act)),
+    };
   });
   const backward = nativeKernelFunc((args) => {
-    const { dy, x, scale, mean, invstd, dmean, dvar } = args.inputs as { dy: TensorInfo; x: TensorInfo; scale?: TensorInfo; mean: TensorInfo; invstd: TensorInfo; dmean?: TensorInfo; dvar?: TensorInfo };
+    const { dy, x, scale, offset, mean, invstd, dmean, dvar } = args.inputs as { dy: TensorInfo; x: TensorInfo; scale?: TensorInfo; offset?: TensorInfo; mean: TensorInfo; invstd: TensorInfo; dmean?: TensorInfo; dvar?: TensorInfo };
     const [M, C] = rowsChannels(x.shape);
-    return { outputs: [x.shape, [C], [C]], run: (h, [dx, dscale, doffset]) => na.batchNormTrainGrad(h(x), h(dy), h(scale), h(mean), h(invstd), h(dmean), h(dvar), dx, dscale, doffset, M, C) };
+    const act = ACT_CODE[(args.attrs.activation as BatchNormActivation | undefined) ?? 'linear'];
+    const fused = (na as BatchNormActAddon).batchNormTrainGradAct;
+    if (act !== 0 && !fused) throw new Error('native batch norm: the addon predates fused activations; run `npm rebuild layerwise-native`');
+    return {
+      outputs: [x.shape, [C], [C]],
+      run: (h, [dx, dscale, doffset]) =>
+        act === 0
+          ? na.batchNormTrainGrad(h(x), h(dy), h(scale), h(mean), h(invstd), h(dmean), h(dvar), dx, dscale, doffset, M, C)
+          : fused!(h(x), h(dy), h(scale), h(mean), h(invstd), h(dmean), h(dvar), dx, dscale, doffset, M, C, h(offset), act),
+    };
   });
   return [
     { kernelName: BN_TRAIN, backendName: 'wasm', kernelFunc: forward as unknown as KernelFunc },
@@ -63,13 +92,13 @@ export function makeNativeBatchNormKernels(): KernelConfig[] {
 /** Gradient of LwBatchNormTrain (registered once, globally: the kernel exists on wasm only). */
 export const batchNormTrainGradConfig: GradConfig = {
   kernelName: BN_TRAIN,
-  inputsToSave: ['x', 'scale'],
+  inputsToSave: ['x', 'scale', 'offset'],
   outputsToSave: [false, true, false, true],
-  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[]) => {
+  gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
     const [dy, dmean, dvar] = dys as Tensor[];
-    const [x, scale, mean, invstd] = saved;
-    const inputs: NamedTensorMap = { dy, x, scale, mean, invstd, dmean, dvar };
-    const [dx, dscale, doffset] = engine().runKernel(BN_TRAIN_GRAD, inputs, {}) as Tensor[];
+    const [x, scale, offset, mean, invstd] = saved;
+    const inputs: NamedTensorMap = { dy, x, scale, offset, mean, invstd, dmean, dvar };
+    const [dx, dscale, doffset] = engine().runKernel(BN_TRAIN_GRAD, inputs, { activation: (attrs?.activation as BatchNormActivation | undefined) ?? 'linear' }) as Tensor[];
     return { x: () => dx, scale: () => dscale, offset: () => doffset };
   },
 };
@@ -88,14 +117,22 @@ export function nativeBatchNormTrainingAvailable(x: Tensor): boolean {
   return x.dtype === 'float32' && x.rank >= 2 && x.size > 0;
 }
 
+/** Whether the loaded addon has the fused-activation batch norm (batchNormTrainAct / …GradAct). */
+export function nativeBatchNormActivationAvailable(): boolean {
+  const na = nativeAddon() as (BatchNormActAddon & object) | null;
+  return !!na && typeof na.batchNormTrainAct === 'function' && typeof na.batchNormTrainGradAct === 'function';
+}
+
 /**
  * Training-mode batch norm over all axes of x but the last, as one native kernel with a
- * one-kernel gradient (x, γ, β differentiable). Returns y and the batch mean / variance
- * (for the moving averages). Check `nativeBatchNormTrainingAvailable(x)` first.
+ * one-kernel gradient (x, γ, β differentiable). Returns y (activation(x̂·γ + β), same shape as x)
+ * and the batch mean / variance [C] (for the moving averages). Check
+ * `nativeBatchNormTrainingAvailable(x)` first, and `nativeBatchNormActivationAvailable()` for an
+ * activation other than 'linear' (the kernel throws otherwise).
  */
-export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number): { y: Tensor; mean: Tensor; variance: Tensor } {
+export function batchNormTraining(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, activation: BatchNormActivation = 'linear'): { y: Tensor; mean: Tensor; variance: Tensor } {
   const inputs: NamedTensorMap = { x, scale: gamma, offset: beta };
-  const [y, mean, variance, invstd] = engine().runKernel(BN_TRAIN, inputs, { varianceEpsilon: epsilon }) as Tensor[];
+  const [y, mean, variance, invstd] = engine().runKernel(BN_TRAIN, inputs, { varianceEpsilon: epsilon, activation }) as Tensor[];
   invstd.dispose(); // kept by the tape (outputsToSave) while gradients are recorded
   return { y, mean, variance };
 }

@@ -33,7 +33,7 @@
  *   (Adam was ≈ 140 of a LeNet-5 step's ≈ 260 kernel calls), bit-identical to tfjs' update.
  * - Relu (threaded, over the wasm one) and LwReluGrad ('native-new', ./relu.ts): the Relu gradient
  *   is re-registered to call it on wasm instead of tfjs' mul(dy, cast(step(x))) (≈ 25 ms of an M3 step).
- * Replaced for memory traffic: Identity (./identity.ts) shares its input's data instead of copying.
+ * Replaced for memory traffic: Identity and a Cast to the same dtype (./identity.ts) share their input's data instead of copying.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { makeBatchMatMulWasm } from './batch-mat-mul';
@@ -44,7 +44,7 @@ import { depthwiseBackpropFilterWasmConfig, depthwiseBackpropInputWasmConfig } f
 import { makeNativeBatchNormKernels, registerBatchNormTrainGradient } from './batch-norm';
 import { makeNativeKernel, nativeAddon } from './native';
 import { DEPTHWISE, DEPTHWISE_GRAD_FILTER, DEPTHWISE_GRAD_INPUT, makeNativeDepthwiseKernel } from './depthwise-conv2d';
-import { makeIdentityWasm } from './identity';
+import { makeCastWasm, makeIdentityWasm } from './identity';
 import { installNativeRelu6, makeNativeRelu6Kernels, RELU6, RELU6_GRAD } from './relu6';
 import { installNativeReluGradient, makeNativeReluGradKernel, makeNativeReluKernel, RELU_GRAD } from './relu';
 import { ADAM_UPDATE, makeNativeOptimizerKernels, MOMENTUM_UPDATE, nativeOptimizerAvailable } from './optimizer';
@@ -74,6 +74,8 @@ export const ENGINE_KERNELS: readonly EngineKernel[] = [
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm', kind: 'fill', make: () => depthwiseBackpropFilterWasmConfig },
   // Without the copy (./identity.ts): autograd clones every saved tensor through Identity.
   { kernelName: 'Identity', backendName: 'wasm', kind: 'replace', make: (builtIn) => makeIdentityWasm(builtIn!) },
+  // Likewise a Cast to its own dtype (Identity's gradient is one).
+  { kernelName: 'Cast', backendName: 'wasm', kind: 'replace', make: (builtIn) => makeCastWasm(builtIn!) },
   ...['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', '_FusedMatMul', 'Sum', 'Mean', 'Tile', 'MaxPool', 'MaxPoolGrad', 'FusedBatchNorm', 'Add'].map(
     (kernelName): EngineKernel => ({ kernelName, backendName: 'wasm', kind: 'native', make: (inner) => makeNativeKernel(kernelName, inner!) }),
   ),
