@@ -79,6 +79,42 @@ function nativeBatchNormalization(args: BatchNormArgs): BatchNormLayer {
   return new nativeBatchNormClass(args);
 }
 
+type Conv2DLayer = ReturnType<typeof tfl.layers.conv2d>;
+type Conv2DArgs = Parameters<typeof tfl.layers.conv2d>[0];
+/** The fields of tfjs-layers' Conv2D we read (protected there). */
+interface Conv2DInternals {
+  kernel: tfl.LayerVariable;
+  bias: tfl.LayerVariable | null;
+  strides: [number, number];
+  padding: 'same' | 'valid';
+  dilationRate: [number, number];
+  dataFormat: string;
+  activation: { getClassName(): string };
+}
+let imageConv2DClass: (new (args: Conv2DArgs) => Conv2DLayer) | undefined;
+
+/**
+ * tfjs-layers' Conv2D for a conv that reads the model's input: without bias and activation it
+ * calls tf.conv2d instead of tf.fused.conv2d. The fused op's gradient is one custom gradient that
+ * computes the input's gradient as well, even for the image, which no one needs (M4's first conv:
+ * a 64×128×128×3 Conv2DBackpropInput, ≈ 9 ms of a ≈ 250 ms step); tf.conv2d's per-input gradients
+ * let autograd skip it. Same result (the same conv kernel), class name, config and weights.
+ */
+function imageConv2D(args: Conv2DArgs): Conv2DLayer {
+  if (!imageConv2DClass) {
+    const Base = Object.getPrototypeOf(tfl.layers.conv2d({ name: 'lw_conv_probe', filters: 1, kernelSize: 1 })).constructor as new (a: Conv2DArgs) => Conv2DLayer;
+    imageConv2DClass = class ImageConv2D extends Base {
+      override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+        const self = this as unknown as Conv2DInternals;
+        if (self.bias || self.activation.getClassName() !== 'linear' || self.dataFormat !== 'channelsLast') return super.call(inputs, kwargs);
+        const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+        return tf.conv2d(x, self.kernel.read() as tf.Tensor4D, self.strides, self.padding, 'NHWC', self.dilationRate);
+      }
+    };
+  }
+  return new imageConv2DClass(args);
+}
+
 type ActivationLayer = ReturnType<typeof tfl.layers.activation>;
 type ActivationArgs = Parameters<typeof tfl.layers.activation>[0];
 let passThroughActivationClass: (new (args: ActivationArgs) => ActivationLayer) | undefined;
@@ -139,7 +175,7 @@ function buildLayer(node: GraphNode, seed: number): tfl.layers.Layer {
   const kernelSeed = deriveSeed(seed, 'kernel', node.kernelSeedKey);
   switch (layer.type) {
     case 'conv2d':
-      return tfl.layers.conv2d({
+      return (node.inputs.length === 1 && node.inputs[0] === INPUT_NAME ? imageConv2D : tfl.layers.conv2d)({
         name,
         filters: layer.filters,
         kernelSize: layer.kernelSize,

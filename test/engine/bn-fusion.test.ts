@@ -1,6 +1,7 @@
 /**
  * Batch norm → ReLU / ReLU6 pairs fused in training (src/engine/model.ts fusedActivationPairs,
- * src/engine/kernels/batch-norm.ts): which pairs the model builder fuses, and that a fused
+ * src/engine/kernels/batch-norm.ts), and the image conv that skips the image's gradient
+ * (model.ts imageConv2D): which pairs the model builder fuses, and that a fused
  * model trains as the unfused one (LAYERWISE_BN_FUSE=0) and as tfjs' cpu backend (stock
  * layers, no native kernel): same loss, same gradients of every weight, same moving statistics,
  * same inference output. Skipped, with the reason, when the addon is not built.
@@ -111,6 +112,24 @@ describe('batch norm → activation fusion', () => {
       fused.moving.forEach((m, i) => expect(maxRelErr(m, other.moving[i])).toBeLessThanOrEqual(1e-5));
       expect(maxRelErr(fused.logits, other.logits)).toBeLessThanOrEqual(1e-4);
     }
+  });
+
+  it.skipIf(!na)('the conv reading the image computes no gradient for the image (and the step still matches cpu above)', async () => {
+    await tf.setBackend('wasm');
+    const model = buildModel(SPEC, 5);
+    const x = tf.randomUniform([4, 12, 12, 3], 0, 1, 'float32', 3);
+    const y = tf.tensor1d([0, 1, 2, 3], 'int32');
+    const vars = trainableVariables(model);
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => crossEntropyFromLogits(model.apply(x, { training: true }) as tf.Tensor2D, y), vars);
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    const dxOfImage = info.kernels.filter((k) => k.name === 'Conv2DBackpropInput' && k.outputShapes.some((s) => s?.join() === '4,12,12,3'));
+    expect(dxOfImage).toEqual([]);
+    // The other convs' input gradients are there (c2, c3).
+    expect(info.kernels.filter((k) => k.name === 'Conv2DBackpropInput').length).toBe(2);
+    tf.dispose([x, y]);
+    model.dispose();
   });
 
   it.skipIf(!na)('a layer list (the old format) with BN + ReLU blocks trains the same fused and unfused', async () => {

@@ -23,8 +23,8 @@ beforeAll(async () => {
 });
 
 describe('registered kernels', () => {
-  it('registers ours for wasm: Conv2DBackpropFilter, the depthwise gradients (missing); Conv2DBackpropInput, MaxPoolGrad, BatchMatMul, Identity (replaced)', () => {
-    expect(ENGINE_KERNELS.filter((k) => !k.kind.startsWith('native')).map((k) => `${k.kernelName}/${k.kind}`)).toEqual(['Conv2DBackpropFilter/fill', 'Conv2DBackpropInput/replace', 'MaxPoolGrad/replace', 'BatchMatMul/replace', 'DepthwiseConv2dNativeBackpropInput/fill', 'DepthwiseConv2dNativeBackpropFilter/fill', 'Identity/replace']);
+  it('registers ours for wasm: Conv2DBackpropFilter, the depthwise gradients (missing); Conv2DBackpropInput, MaxPoolGrad, BatchMatMul, Identity, Cast (replaced)', () => {
+    expect(ENGINE_KERNELS.filter((k) => !k.kind.startsWith('native')).map((k) => `${k.kernelName}/${k.kind}`)).toEqual(['Conv2DBackpropFilter/fill', 'Conv2DBackpropInput/replace', 'MaxPoolGrad/replace', 'BatchMatMul/replace', 'DepthwiseConv2dNativeBackpropInput/fill', 'DepthwiseConv2dNativeBackpropFilter/fill', 'Identity/replace', 'Cast/replace']);
     for (const k of ENGINE_KERNELS) {
       // Kernels of our own name exist only with the addon (the others wrap tfjs' built-ins).
       if (k.kind === 'native-new' && !nativeAddon()) {
