@@ -80,6 +80,16 @@ napi_value DepthwiseConv2d(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// depthwiseVecOk(dims) → whether the register-tiled depthwise forward takes these dims (else the per-tap loop runs)
+napi_value DepthwiseVecOk(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  Conv c;
+  if (!args(env, info, a) || !convDims(env, a[0], &c)) return nullptr;
+  napi_value out;
+  CHECK(napi_get_boolean(env, depthwiseVecOk(c), &out));
+  return out;
+}
+
 // depthwiseConv2dBackpropInput(dy, w, dx, dims)
 napi_value DepthwiseConv2dBackpropInput(napi_env env, napi_callback_info info) {
   napi_value a[4];
@@ -367,6 +377,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", Conv2dBackpropFilter},
       {"matmul", MatMul},
       {"depthwiseConv2d", DepthwiseConv2d},
+      {"depthwiseVecOk", DepthwiseVecOk},
       {"depthwiseConv2dBackpropInput", DepthwiseConv2dBackpropInput},
       {"depthwiseConv2dBackpropFilter", DepthwiseConv2dBackpropFilter},
       {"relu6", Activation<relu6Forward>},

@@ -14,12 +14,16 @@ namespace lw {
 
 namespace {
 
+}  // namespace
+
 /** Does depthwiseForwardVec apply? Depth multiplier 1, no dilation, padding smaller than the filter. */
 bool depthwiseVecOk(const Conv& c) {
   const int C = c.cin;
   if (c.cout != C || c.dh != 1 || c.dw != 1 || c.top < 0 || c.left < 0 || c.top >= c.fh || c.left >= c.fw || c.fh * c.fw > 49) return false;
   return C % VW == 0 || (VW % C == 0 && c.sw == 1);
 }
+
+namespace {
 
 /** bias, then ReLU (act 1) or ReLU6 (act 2). */
 inline vf epilogue(vf v, vf bv, int act) {

@@ -248,7 +248,12 @@ void depthwiseForward(const Conv& c, const float* x, const float* W, float* y);
  * False (nothing done) when it does not apply.
  */
 bool depthwiseForwardVec(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act);
-/** dx[n, h, w, cin] = the transposed depthwise convolution of dy with W. */
+/** Does depthwiseForwardVec take c? */
+bool depthwiseVecOk(const Conv& c);
+/**
+ * dx[n, h, w, cin] = the transposed depthwise convolution of dy with W; at stride 1 with depth multiplier 1 (when
+ * depthwiseForwardVec takes it) the forward of dy with the filter turned 180° and the complementary padding.
+ */
 void depthwiseBackpropInput(const Conv& c, const float* dy, const float* W, float* dx);
 /** dW[fh, fw, cin, mult] = Σ over images and output pixels of x · dy; bit-identical for any thread count. */
 void depthwiseBackpropFilter(const Conv& c, const float* x, const float* dy, float* dW);

@@ -346,6 +346,11 @@ describe.skipIf(!na)('native depthwise convolution', () => {
   cases.push({ n: 2, h: 6, w: 5, c: 2, m: 1, k: 3, s: 1, pad: 'valid' }, { n: 2, h: 9, w: 10, c: 1, m: 1, k: 5, s: 1, pad: 'same' });
   cases.push({ n: 3, h: 12, w: 14, c: 32, m: 1, k: 3, s: 2, pad: 'same' }, { n: 2, h: 13, w: 11, c: 48, m: 1, k: 3, s: 3, pad: 'valid' });
   cases.push({ n: 1, h: 10, w: 9, c: 16, m: 1, k: 5, s: 1, pad: 'same' }, { n: 1, h: 9, w: 9, c: 8, m: 1, k: 3, s: 1, pad: 'same' });
+  // Stride 1, multiplier 1: the input gradient as the forward with the filter turned 180° ('valid': all the padding on
+  // the other side; an even filter's 'same' pads bottom / right only). 3×3, channels a multiple of 8: the filter
+  // gradient's nine taps in registers over a padded band per image (chunks of rows spanning several images).
+  cases.push({ n: 2, h: 10, w: 7, c: 24, m: 1, k: 3, s: 1, pad: 'valid' }, { n: 2, h: 7, w: 8, c: 8, m: 1, k: 2, s: 1, pad: 'same' });
+  cases.push({ n: 40, h: 3, w: 5, c: 8, m: 1, k: 3, s: 1, pad: 'same' }, { n: 3, h: 9, w: 11, c: 16, m: 1, k: 3, s: 2, pad: 'valid' });
   it.each(cases)('DepthwiseConv2dNative and both gradients (input, filter) match cpu: %o', async (c) => {
     const xShape: [number, number, number, number] = [c.n, c.h, c.w, c.c];
     const fShape: [number, number, number, number] = [c.k, c.k, c.c, c.m];

@@ -21,6 +21,8 @@ type Args = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; 
 /** The addon's depthwise entry points (native/src/binding.cc); dims as conv dims with cout = cin·mult. */
 interface DepthwiseAddon extends NativeAddon {
   depthwiseConv2d(x: Float32Array, w: Float32Array, y: Float32Array, dims: Int32Array): void;
+  /** Whether the register-tiled forward takes these dims (an older addon lacks it). */
+  depthwiseVecOk?(dims: Int32Array): boolean;
   depthwiseConv2dBackpropInput(dy: Float32Array, w: Float32Array, dx: Float32Array, dims: Int32Array): void;
   depthwiseConv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, dims: Int32Array): void;
 }
@@ -46,10 +48,13 @@ const PLANS: Record<string, (na: DepthwiseAddon, args: Args) => NativeCall | nul
     const { x, filter } = inputs;
     if (!x || !filter || !f32(x, filter) || !nhwc(attrs) || !nonEmpty(x.shape, filter.shape)) return null;
     const info = depthwiseInfo(DEPTHWISE, x.shape, filter.shape, attrs);
-    // Under 16 output channels the channel loop fills less than one zmm vector: wasm's XNNPACK
-    // forward was faster there (M4's first block, 64×64×64×8: 6.7–7.9 vs 14.8–16.6 ms; bench/kernels-ab.ts).
-    if (info.outHeight <= 0 || info.outWidth <= 0 || info.outChannels < 16) return null;
-    return { outputs: [info.outShape], run: (h, [y]) => na.depthwiseConv2d(h(x), h(filter), y, convDimsOf(info)) };
+    if (info.outHeight <= 0 || info.outWidth <= 0) return null;
+    const dims = convDimsOf(info);
+    // Under 16 output channels the per-tap loop fills less than one zmm vector: wasm's XNNPACK forward was faster
+    // there (M4's first block, 64×64×64×8: 6.7–7.9 vs 14.8–16.6 ms), unless the register-tiled forward takes the
+    // case (then 8.5 → ≈ 1.3 ms on that shape; bench/kernels-ab.ts).
+    if (info.outChannels < 16 && !na.depthwiseVecOk?.(dims)) return null;
+    return { outputs: [info.outShape], run: (h, [y]) => na.depthwiseConv2d(h(x), h(filter), y, dims) };
   },
   [DEPTHWISE_GRAD_INPUT]: (na, { inputs, attrs }) => {
     const { dy, filter } = inputs;
