@@ -37,9 +37,9 @@ class Engine:
     def __init__(self):
         self.model = None
 
-    def make(self, graph, spec, training, weights):
+    def make(self, graph, spec, training, weights, float64=False):
         """GraphModel of `graph` (nodes, output) on `spec["inputShape"]` with our `weights`
-        ([{name, shape, data b64 float32}], the trainable ones) and its optimizer, on self.device.
+        ([{name, shape, data b64 float32}], the trainable ones) and its optimizer, on self.device (in float64 when asked).
         @raises ValueError when a weight has no counterpart or a parameter gets none."""
         model = GraphModel({**graph, "inputShape": spec["inputShape"]})
         for wt in weights:
@@ -48,14 +48,16 @@ class Engine:
         if len(weights) != n:
             raise ValueError(f"torch worker: {n} parameters built, {len(weights)} weights given")
         model = model.to(self.device)
+        if float64:
+            model = model.double()
         if training.get("optimizer") == "momentum":
             opt = torch.optim.SGD(model.parameters(), lr=training["learningRate"], momentum=training["momentum"])
         else:
             opt = torch.optim.Adam(model.parameters(), lr=training["learningRate"], betas=(training["beta1"], training["beta2"]), eps=training["epsilon"])
         return model, opt
 
-    def step_fn(self, model, opt, kernels, l2):
-        x, y = self.x, self.y
+    def step_fn(self, model, opt, kernels, l2, x=None):
+        x, y = self.x if x is None else x, self.y
 
         def step():
             opt.zero_grad(set_to_none=True)
@@ -85,9 +87,13 @@ class Engine:
             for n in graph["nodes"]:
                 if n["layer"]["type"] == "dropout":
                     n["layer"]["rate"] = 0.0
-            model, opt = self.make(graph, self.spec, cmd["training"], self.weights)
+            # float64: the same steps in double precision, the reference both float32 engines are measured
+            # against when they disagree (bench/engine.bench.ts).
+            f64 = bool(cmd.get("float64"))
+            model, opt = self.make(graph, self.spec, cmd["training"], self.weights, f64)
+            x = self.x.double() if f64 else self.x
             model.train()
-            step = self.step_fn(model, opt, model.penalised_kernels(), cmd["training"]["l2"])
+            step = self.step_fn(model, opt, model.penalised_kernels(), cmd["training"]["l2"], x)
             losses = [step() for _ in range(cmd["steps"])]
             out = [{"shape": wt["shape"], "data": b64(model.get_weight(wt["name"]))} for wt in self.weights]
             return {"losses": losses, "weights": out}
