@@ -23,8 +23,10 @@ const char* const g_winogradEnv = std::getenv("LAYERWISE_WINOGRAD");
 const bool g_noWinograd = g_winogradEnv && g_winogradEnv[0] == '0';
 const bool g_noWinogradFilter = g_noWinograd || (g_winogradEnv && std::strcmp(g_winogradEnv, "forward") == 0);
 
+}  // namespace
+
 /** U[ξ][ci][co] = (G g Gᵀ)[ξ] for the HWIO filter W [3, 3, cin, cout]. */
-void filterTransform(int cin, int cout, const float* W, float* U) {
+void winogradFilterTransform(int cin, int cout, const float* W, float* U) {
   const long cc = (long)cin * cout;
   for (long q = 0; q < cc; q++) {
     float g[3][3], t[4][3];
@@ -44,6 +46,8 @@ void filterTransform(int cin, int cout, const float* W, float* U) {
     }
   }
 }
+
+namespace {
 
 /**
  * M (rows × cout, row-major) = V (rows × cin) · U (cin × cout) for one position ξ; rows a multiple of R.
@@ -177,15 +181,19 @@ void winogradBlock(const Conv& c, const Tiles& g, const float* x, const float* U
 }
 
 template <int NV, int R>
-void winogradRun(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act, const float* res, bool pool) {
+void winogradRun(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act, const float* res, bool pool, const float* Upre) {
   const Tiles g{(c.oh + 1) / 2, (c.ow + 1) / 2};
   // Block size: V and M of one block ≈ 256 KiB (16 × TB × (cin + cout) floats), a multiple of R rows.
   const int TB = std::max(R, 4096 / (c.cin + c.cout) / R * R);
   const long tiles = (long)c.n * g.th * g.tw;
   const int blocks = (int)((tiles + TB - 1) / TB);
   thread_local Buf ubuf;
-  float* U = ubuf.get((size_t)16 * c.cin * c.cout);
-  filterTransform(c.cin, c.cout, W, U);
+  const float* U = Upre;
+  if (!U) {
+    float* u = ubuf.get((size_t)16 * c.cin * c.cout);
+    winogradFilterTransform(c.cin, c.cout, W, u);
+    U = u;
+  }
   parallel(blocks, workers(blocks), [&](int k, int) {
     thread_local Buf vbuf, mbuf;
     float* V = vbuf.get((size_t)16 * TB * c.cin);
@@ -303,18 +311,18 @@ bool convWinogradPoolOk(const Conv& c, const Pool2& p) {
          p.c == c.cout && c.oh % 2 == 0 && c.ow % 2 == 0 && p.oh == c.oh / 2 && p.ow == c.ow / 2;
 }
 
-bool convWinograd(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act, const float* res, const Pool2* p) {
+bool convWinograd(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act, const float* res, const Pool2* p, const float* U) {
   if (!convWinogradOk(c) || (p && !convWinogradPoolOk(c, *p)) || (p && res)) return false;
   const bool pool = p != nullptr;
   // Register tiles: R × NV accumulators plus NV filter vectors and a broadcast within the vector registers
   // (32 zmm with AVX-512: 24 + 4 + 1; 16 ymm / xmm otherwise: 12 + 2 + 1).
   if constexpr (VW >= 16) {
-    if (c.cout % (4 * VW) == 0) winogradRun<4, 6>(c, x, W, bias, y, act, res, pool);
-    else if (c.cout % (2 * VW) == 0) winogradRun<2, 12>(c, x, W, bias, y, act, res, pool);
-    else winogradRun<1, 14>(c, x, W, bias, y, act, res, pool);
+    if (c.cout % (4 * VW) == 0) winogradRun<4, 6>(c, x, W, bias, y, act, res, pool, U);
+    else if (c.cout % (2 * VW) == 0) winogradRun<2, 12>(c, x, W, bias, y, act, res, pool, U);
+    else winogradRun<1, 14>(c, x, W, bias, y, act, res, pool, U);
   } else {
-    if (c.cout % (2 * VW) == 0) winogradRun<2, 6>(c, x, W, bias, y, act, res, pool);
-    else winogradRun<1, 12>(c, x, W, bias, y, act, res, pool);
+    if (c.cout % (2 * VW) == 0) winogradRun<2, 6>(c, x, W, bias, y, act, res, pool, U);
+    else winogradRun<1, 12>(c, x, W, bias, y, act, res, pool, U);
   }
   return true;
 }

@@ -135,7 +135,7 @@ void runOp(const InferOp& op, int m, const float* a, const float* b2, float* y) 
       Conv c = op.c;
       c.n = m;
       // Winograd first where it applies, as convForward (the per-op path) takes it: the same numbers either way.
-      if (convWinograd(c, a, op.w, op.b, y, convAct(op.act))) {
+      if (convWinograd(c, a, op.w, op.b, y, convAct(op.act), nullptr, nullptr, op.u)) {
       } else if (t_serial && !g_inferNoFuse && convVecOk(c, nullptr)) convVecSerial(c, nullptr, a, op.w, op.b, y, convAct(op.act));
       else convForward(c, a, op.w, op.b, y, convAct(op.act));
       if (op.act > 2) applyAct(y, m * op.outSize, op.act, op.alpha);
@@ -257,7 +257,7 @@ void inferRun(const std::vector<InferOp>& ops, const std::vector<long>& slotSize
         Pool2 p = ops[k + 1].p;
         p.n = m;
         float* o = slot[ops[k + 1].out];
-        if (convWinograd(c, a, op.w, op.b, o, op.act, nullptr, &p)) {
+        if (convWinograd(c, a, op.w, op.b, o, op.act, nullptr, &p, op.u)) {
         } else if (convDirect1PoolOk(c, p)) convDirect1Pool(c, p, a, op.w, op.b, o, op.act);
         else if (convVecOk(c, &p)) convVecSerial(c, &p, a, op.w, op.b, o, op.act);
         else convVecPaddedPool(c, p, a, op.w, op.b, o, op.act);
@@ -268,7 +268,7 @@ void inferRun(const std::vector<InferOp>& ops, const std::vector<long>& slotSize
         // conv (+ folded batch norm) then the add of a residual (+ relu): one kernel, the add in the conv's epilogue.
         Conv c = op.c;
         c.n = m;
-        if (!convWinograd(c, a, op.w, op.b, slot[ops[k + 1].out], ops[k + 1].act, slot[res]))
+        if (!convWinograd(c, a, op.w, op.b, slot[ops[k + 1].out], ops[k + 1].act, slot[res], nullptr, op.u))
           convVecPadded(c, a, op.w, op.b, slot[ops[k + 1].out], ops[k + 1].act, slot[res]);
         k++;
         continue;

@@ -38,6 +38,7 @@ struct InferOp {
   int k, units;       // dense
   int g[7];           // the other kinds' dims (see InferKind)
   const float *w, *b; // weights and bias (affine: scale and shift); null when absent
+  const float* u = nullptr;  // a Winograd conv's transformed filter (inferRun computes it once per call), else null
   long inSize, in1Size, outSize;  // floats per image of in0, in1, out
 };
 

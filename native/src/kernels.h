@@ -211,9 +211,12 @@ bool convWinogradPoolOk(const Conv& c, const Pool2& p);
  * y = act(conv(x, W) + bias [+ res]) [then p's 2×2 max pool] by Winograd F(2×2, 3×3) (conv_winograd.cc; Lavin & Gray 2016):
  * x [n, h, w, cin], W HWIO [3, 3, cin, cout], bias [cout] or null, y [n, oh, ow, cout] ([n, oh/2, ow/2, cout] with p),
  * res (null, or y's shape without p). act 0 linear, 1 relu, 2 relu6. Threaded over blocks of tiles unless t_serial.
+ * U: W's transform (winogradFilterTransform) when the caller keeps one, else computed per call.
  * False (nothing written) when it does not apply.
  */
-bool convWinograd(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act, const float* res = nullptr, const Pool2* p = nullptr);
+bool convWinograd(const Conv& c, const float* x, const float* W, const float* bias, float* y, int act, const float* res = nullptr, const Pool2* p = nullptr, const float* U = nullptr);
+/** U[ξ][ci][co] (16 × cin × cout) = (G g Gᵀ)[ξ] of the HWIO filter W [3, 3, cin, cout]: convWinograd's transformed filter (its U, given when fixed weights run many times). */
+void winogradFilterTransform(int cin, int cout, const float* W, float* U);
 /** dW [3, 3, cin, cout] of a conv convWinogradOk takes, from x [n, h, w, cin] and dy [n, oh, ow, cout], by Winograd F(2×2, 3×3) transposed; false when it does not apply. */
 bool convFilterWinograd(const Conv& c, const float* x, const float* dy, float* dW);
 /** Does convVecPadded apply to c? */
