@@ -88,13 +88,22 @@ void inputTransform(const Conv& c, const Tiles& g, const float* x, long t0, int 
     const int b = (int)(t / perImage), ty = (int)(t % perImage) / g.tw, tx = (int)(t % perImage) % g.tw;
     const int iy0 = 2 * ty - c.top, ix0 = 2 * tx - c.left;
     const float* xb = x + (long)b * c.h * c.w * cin;
+    // Interior tiles (all 16 pixels inside the image, nearly all of them) load without a bounds test per pixel.
+    const bool inside = iy0 >= 0 && iy0 + 4 <= c.h && ix0 >= 0 && ix0 + 4 <= c.w;
+    const long rowStride = (long)c.w * cin;
+    const float* x0 = xb + (long)iy0 * rowStride + (long)ix0 * cin;
     for (int cv = 0; cv < cin; cv += VW) {
       vf d[4][4], s[4][4];
-      for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) {
-          const int iy = iy0 + i, ix = ix0 + j;
-          d[i][j] = iy >= 0 && iy < c.h && ix >= 0 && ix < c.w ? loadu(xb + ((long)iy * c.w + ix) * cin + cv) : zero;
-        }
+      if (inside) {
+        for (int i = 0; i < 4; i++)
+          for (int j = 0; j < 4; j++) d[i][j] = loadu(x0 + i * rowStride + (long)j * cin + cv);
+      } else {
+        for (int i = 0; i < 4; i++)
+          for (int j = 0; j < 4; j++) {
+            const int iy = iy0 + i, ix = ix0 + j;
+            d[i][j] = iy >= 0 && iy < c.h && ix >= 0 && ix < c.w ? loadu(xb + ((long)iy * c.w + ix) * cin + cv) : zero;
+          }
+      }
       for (int j = 0; j < 4; j++) {
         s[0][j] = d[0][j] - d[2][j];
         s[1][j] = d[1][j] + d[2][j];
