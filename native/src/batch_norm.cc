@@ -161,13 +161,6 @@ inline T bnActMask(T z) {
   else return (z > zero) & (z < six) ? one : zero;
 }
 
-typedef float vf8 __attribute__((vector_size(32)));
-inline vf8 load8(const float* p) {
-  vf8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store8(float* p, vf8 v) { std::memcpy(p, &v, sizeof v); }
 /** a·b + c rounded once (as std::fma), so the vector and scalar paths give the same z bit for bit. */
 inline vf8 fma8(vf8 a, vf8 b, vf8 c) {
 #if defined(__FMA__) && (defined(__x86_64__) || defined(__i386__))

@@ -40,13 +40,6 @@ inline void tapForward(const Conv& c, int M, int j, const float* xrow, const flo
   }
 }
 
-typedef float vf8 __attribute__((vector_size(32)));
-inline vf8 ld8(const float* p) {
-  vf8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
 /** Does filterVecRows take c? 3×3, depth multiplier 1, no dilation, channels a multiple of 8, padding inside the filter. */
 bool filterVecOk(const Conv& c) {
   return c.fh == 3 && c.fw == 3 && c.cout == c.cin && c.cin % 8 == 0 && c.dh == 1 && c.dw == 1 && c.top >= 0 && c.left >= 0 && c.top < 3 && c.left < 3;
@@ -72,15 +65,14 @@ void filterVecRows(const Conv& c, const float* x, const float* dy, int r0, int r
       for (int v = 0; v < C; v += 8) {
         vf8 a[9] = {};
         for (int ox = 0; ox < c.ow; ox++) {
-          const vf8 gv = ld8(g + (long)ox * C + v);
+          const vf8 gv = load8(g + (long)ox * C + v);
           const float* xq = xr + (long)ox * c.sw * C + v;
           for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++) a[i * 3 + j] += ld8(xq + i * rowStride + (long)j * C) * gv;
+            for (int j = 0; j < 3; j++) a[i * 3 + j] += load8(xq + i * rowStride + (long)j * C) * gv;
         }
         for (int t = 0; t < 9; t++) {
           float* d = acc + (long)t * C + v;
-          const vf8 s = ld8(d) + a[t];
-          std::memcpy(d, &s, sizeof s);
+          store8(d, load8(d) + a[t]);
         }
       }
     }
@@ -175,14 +167,11 @@ void depthwiseBackpropFilter(const Conv& c, const float* x, const float* dy, flo
   const long taps = (long)c.fh * c.fw * O;
   const int chunks = std::max(1, std::min(rows, 32));
   std::vector<float> part((size_t)chunks * taps, 0.f);
-  if (filterVecOk(c))
-    parallel(chunks, workers(chunks), [&](int k, int) {
-      filterVecRows(c, x, dy, (int)((long)rows * k / chunks), (int)((long)rows * (k + 1) / chunks), part.data() + (long)k * taps);
-    });
-  else
+  const bool vec = filterVecOk(c);
   parallel(chunks, workers(chunks), [&](int k, int) {
     float* acc = part.data() + (long)k * taps;
     const int r0 = (int)((long)rows * k / chunks), r1 = (int)((long)rows * (k + 1) / chunks);
+    if (vec) return filterVecRows(c, x, dy, r0, r1, acc);
     for (int r = r0; r < r1; r++) {
       const int b = r / c.oh, oy = r % c.oh;
       const float* dyrow = dy + (long)r * c.ow * O;

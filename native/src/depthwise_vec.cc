@@ -12,10 +12,6 @@
 
 namespace lw {
 
-namespace {
-
-}  // namespace
-
 /** Does depthwiseForwardVec apply? Depth multiplier 1, no dilation, padding smaller than the filter. */
 bool depthwiseVecOk(const Conv& c) {
   const int C = c.cin;

@@ -60,6 +60,15 @@ inline vf loadu(const float* p) {
 }
 inline void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 
+/** Eight floats whatever VW is (kernels over channel counts that are multiples of 8: batch norm, depthwise gradients). */
+typedef float vf8 __attribute__((vector_size(32)));
+inline vf8 load8(const float* p) {
+  vf8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store8(float* p, vf8 v) { std::memcpy(p, &v, sizeof v); }
+
 /** A strided matrix view: element (i, j) is d[i*rs + j*cs]. */
 struct Mat {
   const float* d;

@@ -27,7 +27,18 @@ interface BatchNormInternals {
   movingVariance: tfl.LayerVariable;
 }
 
-let nativeBatchNormClass: (new (args: BatchNormArgs) => BatchNormLayer) | undefined;
+/**
+ * A factory of a subclass of the tfjs-layers class of `probe()`'s instance, the subclass built on first use: the layer
+ * classes are not exported by tfjs-layers' entry point, so the base is taken from an instance. The subclass inherits
+ * the static className, so saved topologies name the stock class.
+ */
+function layerSubclass<A, L>(probe: () => L, extend: (Base: new (a: A) => L) => new (a: A) => L): (args: A) => L {
+  let cls: (new (a: A) => L) | undefined;
+  return (args) => {
+    cls ??= extend(Object.getPrototypeOf(probe()).constructor as new (a: A) => L);
+    return new cls(args);
+  };
+}
 
 /**
  * Outputs of training-mode batch-norm calls that already carry their consumer's ReLU / ReLU6
@@ -46,11 +57,10 @@ const fusedActivationOf = new WeakMap<tfl.layers.Layer, BatchNormActivation>();
  * layer (v ← v − (v − batch value)·(1 − momentum), biased batch variance). Inference, other
  * backends, the addon off, no gamma/beta or another axis than the last: the stock call.
  */
-function nativeBatchNormalization(args: BatchNormArgs): BatchNormLayer {
-  if (!nativeBatchNormClass) {
-    // The class is not exported by tfjs-layers' entry point; take it from an instance.
-    const Base = Object.getPrototypeOf(tfl.layers.batchNormalization({ name: 'lw_bn_probe' })).constructor as new (a: BatchNormArgs) => BatchNormLayer;
-    nativeBatchNormClass = class NativeBatchNormalization extends Base {
+const nativeBatchNormalization = layerSubclass<BatchNormArgs, BatchNormLayer>(
+  () => tfl.layers.batchNormalization({ name: 'lw_bn_probe' }),
+  (Base) =>
+    class NativeBatchNormalization extends Base {
       override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
         const x = Array.isArray(inputs) ? inputs[0] : inputs;
         const self = this as unknown as BatchNormInternals;
@@ -74,10 +84,8 @@ function nativeBatchNormalization(args: BatchNormArgs): BatchNormLayer {
           return y;
         });
       }
-    };
-  }
-  return new nativeBatchNormClass(args);
-}
+    },
+);
 
 type Conv2DLayer = ReturnType<typeof tfl.layers.conv2d>;
 type Conv2DArgs = Parameters<typeof tfl.layers.conv2d>[0];
@@ -91,7 +99,6 @@ interface Conv2DInternals {
   dataFormat: string;
   activation: { getClassName(): string };
 }
-let imageConv2DClass: (new (args: Conv2DArgs) => Conv2DLayer) | undefined;
 
 /**
  * tfjs-layers' Conv2D for a conv that reads the model's input: without bias and activation it
@@ -100,42 +107,37 @@ let imageConv2DClass: (new (args: Conv2DArgs) => Conv2DLayer) | undefined;
  * a 64×128×128×3 Conv2DBackpropInput, ≈ 9 ms of a ≈ 250 ms step); tf.conv2d's per-input gradients
  * let autograd skip it. Same result (the same conv kernel), class name, config and weights.
  */
-function imageConv2D(args: Conv2DArgs): Conv2DLayer {
-  if (!imageConv2DClass) {
-    const Base = Object.getPrototypeOf(tfl.layers.conv2d({ name: 'lw_conv_probe', filters: 1, kernelSize: 1 })).constructor as new (a: Conv2DArgs) => Conv2DLayer;
-    imageConv2DClass = class ImageConv2D extends Base {
+const imageConv2D = layerSubclass<Conv2DArgs, Conv2DLayer>(
+  () => tfl.layers.conv2d({ name: 'lw_conv_probe', filters: 1, kernelSize: 1 }),
+  (Base) =>
+    class ImageConv2D extends Base {
       override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
         const self = this as unknown as Conv2DInternals;
         if (self.bias || self.activation.getClassName() !== 'linear' || self.dataFormat !== 'channelsLast') return super.call(inputs, kwargs);
         const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
         return tf.conv2d(x, self.kernel.read() as tf.Tensor4D, self.strides, self.padding, 'NHWC', self.dilationRate);
       }
-    };
-  }
-  return new imageConv2DClass(args);
-}
+    },
+);
 
 type ActivationLayer = ReturnType<typeof tfl.layers.activation>;
 type ActivationArgs = Parameters<typeof tfl.layers.activation>[0];
-let passThroughActivationClass: (new (args: ActivationArgs) => ActivationLayer) | undefined;
 
 /**
  * tfjs-layers' Activation layer that returns its input as it is when the batch-norm layer before
  * it has already applied the activation (a training-mode call of a fused pair, `activatedOutputs`),
  * else the stock call. Same class name, config and (no) weights as the stock layer.
  */
-function passThroughActivation(args: ActivationArgs): ActivationLayer {
-  if (!passThroughActivationClass) {
-    const Base = Object.getPrototypeOf(tfl.layers.activation({ name: 'lw_act_probe', activation: 'linear' })).constructor as new (a: ActivationArgs) => ActivationLayer;
-    passThroughActivationClass = class PassThroughActivation extends Base {
+const passThroughActivation = layerSubclass<ActivationArgs, ActivationLayer>(
+  () => tfl.layers.activation({ name: 'lw_act_probe', activation: 'linear' }),
+  (Base) =>
+    class PassThroughActivation extends Base {
       override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
         const x = Array.isArray(inputs) ? inputs[0] : inputs;
         return activatedOutputs.has(x) ? x : super.call(inputs, kwargs);
       }
-    };
-  }
-  return new passThroughActivationClass(args);
-}
+    },
+);
 
 /**
  * Batch-norm nodes whose only consumer is a ReLU / ReLU6 activation node (conv → BN → ReLU:
